@@ -1,0 +1,98 @@
+// The Host seam: every effect cni-chain has on a machine goes through one of these modules.
+// Plugins read through it while observing and write through it only in apply (src/plan/apply.ts).
+// src/host/real.ts runs the real tools (execa, argument arrays, never a shell); src/host/fake.ts
+// records calls and keeps a little state for unit tests.
+import type { NftCommand, NftObject } from '../nft/types.js'
+
+/** netns is the path of a network namespace (CNI_NETNS); absent means the caller's own. */
+export type NetnsPath = string | undefined
+
+export interface NftHost {
+  /** apply runs the batch as ONE transaction (`nft -j -f FILE`); all of it applies or none. */
+  apply(batch: NftCommand[]): Promise<void>
+  /**
+   * list runs `nft -j list ARGS...` (e.g. ['chain','inet','t','c']) and returns the objects
+   * without the metainfo entry, or undefined when the table/chain/map does not exist.
+   */
+  list(args: string[]): Promise<NftObject[] | undefined>
+}
+
+export interface CommandHost {
+  /** run executes each command (the arguments after the tool's name) in order, in netns. */
+  run(commands: string[][], netns?: NetnsPath): Promise<void>
+  /** json runs `TOOL -j ARGS` in netns and returns the parsed JSON output. */
+  json<T = unknown>(args: string[], netns?: NetnsPath): Promise<T>
+}
+
+export interface SysctlHost {
+  /**
+   * read returns the values of sysctl keys (slash form relative to /proc/sys, e.g.
+   * "net/ipv4/conf/eth0/arp_filter") in netns; undefined where the key does not exist.
+   */
+  read(keys: string[], netns?: NetnsPath): Promise<(string | undefined)[]>
+  /** write sets the keys in order in netns. */
+  write(entries: [key: string, value: string][], netns?: NetnsPath): Promise<void>
+}
+
+export interface ConntrackHost {
+  /** deleteByPort removes conntrack entries whose original destination port is `port`. */
+  deleteByPort(family: 'ipv4' | 'ipv6', protocol: 'udp' | 'tcp' | 'sctp', port: number): Promise<void>
+}
+
+export interface NetnsHost {
+  /** exists tells whether path names a network namespace that can be entered. */
+  exists(path: string): Promise<boolean>
+}
+
+export interface FileHost {
+  read(path: string): Promise<string | undefined>
+  /** write replaces the file atomically (temp file + rename), creating parent dirs (0700). */
+  write(path: string, content: string, mode: number): Promise<void>
+  /** remove deletes the file; a missing file is not an error. */
+  remove(path: string): Promise<void>
+  /** list returns the entry names of a directory, [] when it does not exist. */
+  list(dir: string): Promise<string[]>
+}
+
+/** Host bundles one implementation of every effect kind. */
+export interface Host {
+  nft: NftHost
+  ip: CommandHost
+  tc: CommandHost
+  sysctl: SysctlHost
+  conntrack: ConntrackHost
+  netns: NetnsHost
+  files: FileHost
+}
+
+/**
+ * HostError is what a failed host command throws: the tool, its arguments and what it printed.
+ * `reason` classifies the common kernel answers so callers never parse stderr themselves.
+ */
+export class HostError extends Error {
+  readonly tool: string
+  readonly args: readonly string[]
+  readonly stderr: string
+  readonly reason: 'not-found' | 'exists' | 'busy' | 'other'
+
+  constructor(tool: string, args: readonly string[], stderr: string) {
+    super(`${tool} ${args.join(' ')}: ${stderr.trim() || 'failed'}`)
+    this.name = 'HostError'
+    this.tool = tool
+    this.args = args
+    this.stderr = stderr
+    this.reason = classify(stderr)
+  }
+}
+
+const classify = (stderr: string): HostError['reason'] => {
+  if (/No such file or directory|Cannot find device|does not exist|not found/i.test(stderr)) return 'not-found'
+  if (/File exists/i.test(stderr)) return 'exists'
+  if (/Device or resource busy/i.test(stderr)) return 'busy'
+  return 'other'
+}
+
+/** isNotFound tells whether err is a HostError for a missing object (ENOENT, no device). */
+export const isNotFound = (err: unknown): boolean => err instanceof HostError && err.reason === 'not-found'
+/** isExists tells whether err is a HostError for an object that already exists (EEXIST). */
+export const isExists = (err: unknown): boolean => err instanceof HostError && err.reason === 'exists'

@@ -1,0 +1,34 @@
+// A Plan is what a meta plugin decided to do for one verb: plain JSON, no classes or functions,
+// so fixtures compare it, `--dry-run` prints it and the `chain` plugin merges several of them.
+import type { NftCommand } from '../nft/types.js'
+import type { Result } from '../cni/types.js'
+
+/** One effect. `netns` absent = the plugin's own (runtime's) namespace. */
+export type Step =
+  /** one nft transaction */
+  | { kind: 'nft'; batch: NftCommand[] }
+  /** `ip ARGS` */
+  | { kind: 'ip'; netns?: string; args: string[] }
+  /** `tc ARGS` */
+  | { kind: 'tc'; netns?: string; args: string[] }
+  /** write /proc/sys/KEY (slash form, e.g. net/ipv4/conf/eth0/arp_filter) */
+  | { kind: 'sysctl'; netns?: string; key: string; value: string }
+  | { kind: 'write-file'; path: string; content: string; mode: number }
+  | { kind: 'remove-file'; path: string }
+  /** drop conntrack entries to a host port (after the nft transaction that changed its mapping) */
+  | { kind: 'conntrack-delete'; family: 'ipv4' | 'ipv6'; protocol: 'udp' | 'tcp' | 'sctp'; port: number }
+
+/**
+ * A PlannedStep is a step plus what undoes it (run in reverse order when a later step of the same
+ * plan fails) and whether its failure may be ignored (DEL's best effort: a link already gone).
+ */
+export type PlannedStep = Step & { undo?: Step[]; ignoreFailure?: boolean }
+
+export interface Plan {
+  steps: PlannedStep[]
+  /** the result an ADD prints (prevResult with this plugin's changes) */
+  result?: Result
+}
+
+/** emptyPlan does nothing and prints `result`. */
+export const emptyPlan = (result?: Result): Plan => (result ? { steps: [], result } : { steps: [] })
