@@ -29,7 +29,9 @@ await Promise.all(Object.entries(entries).map(async ([name, entry]) => {
     format: 'cjs',
     minifySyntax: true,
     legalComments: 'none',
-    banner: { js: '#!/usr/bin/env node' },
+    // ESM dependencies (yargs) read import.meta.url, which a CJS bundle lacks: give them the file's URL
+    define: { 'import.meta.url': '__importMetaUrl' },
+    banner: { js: "#!/usr/bin/env node\nconst __importMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
     logLevel: 'warning',
   })
   chmodSync(outfile, 0o755)

@@ -27,7 +27,14 @@ for (const f of files) {
   exports[exportName(schema.$id)] = schema.$id
 }
 mkdirSync('src/generated', { recursive: true })
-writeFileSync('src/generated/validators.js', standaloneCode.default(ajv, exports))
+// ajv's ESM output still require()s runtime helpers (ucs2length for min/maxLength): import them instead
+const helpers = new Map()
+const code = standaloneCode.default(ajv, exports).replace(/require\("(ajv\/dist\/runtime\/[A-Za-z0-9]+)"\)/g, (_, mod) => {
+  const name = `__ajv_${mod.split('/').pop()}`
+  helpers.set(name, mod)
+  return name
+})
+writeFileSync('src/generated/validators.js', [...helpers].map(([n, m]) => `import ${n} from '${m}.js';`).join('') + code)
 writeFileSync('src/generated/validators.d.ts',
   "import type { ValidateFunction } from 'ajv'\n" +
   Object.keys(exports).map((n) => `export declare const ${n}: ValidateFunction\n`).join(''))

@@ -1,5 +1,5 @@
 // Entry point of the `chain` binary.
-import { notImplementedPlugin } from '../../src/skel/not-implemented.js'
 import { pluginMain } from '../../src/skel/main.js'
+import { chainPlugin } from './chain-plugin.js'
 
-pluginMain(notImplementedPlugin('chain'))
+pluginMain(chainPlugin)

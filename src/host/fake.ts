@@ -1,7 +1,7 @@
 // FakeHost: a Host for unit tests. It records every call in `calls`, keeps sysctls and files as
 // state, answers JSON reads from `responses` (keyed by "tool args..."), and can be told to fail a
 // call. nft batches are recorded whole; tests compare them as data.
-import type { Host } from './types.js'
+import type { Host, RunCommandOptions } from './types.js'
 import { HostError } from './types.js'
 import type { NftCommand, NftObject } from '../nft/types.js'
 
@@ -47,11 +47,22 @@ export const createFakeHost = (): FakeHost => {
     }
   }
   const command = (tool: 'ip' | 'tc') => ({
-    run: async (commands: string[][], netns?: string) => {
-      for (const c of commands) {
+    // like the real tools' -batch: stop at the first failure and name its line, or with
+    // continueOnError (-force) run everything and fail at the end
+    run: async (commands: string[][], netns?: string, opts?: RunCommandOptions) => {
+      let firstError: HostError | undefined
+      for (const [i, c] of commands.entries()) {
         calls.push({ tool, ...(netns ? { netns } : {}), args: c })
-        maybeFail(tool, c, netns)
+        try {
+          maybeFail(tool, c, netns)
+        } catch (err) {
+          const e = err as HostError
+          const failed = commands.length > 1 ? new HostError(tool, e.args, `${e.stderr}\nCommand failed -:${i + 1}`) : e
+          if (!opts?.continueOnError) throw failed
+          firstError ??= failed
+        }
       }
+      if (firstError) throw firstError
     },
     json: async <T>(args: string[], netns?: string): Promise<T> => {
       maybeFail(tool, ['-j', ...args], netns)
@@ -82,12 +93,19 @@ export const createFakeHost = (): FakeHost => {
     tc: command('tc'),
     sysctl: {
       read: async (keys, netns) => keys.map((k) => sysctls.get(`${netns ?? ''}|${k}`)),
+      // like `sysctl -w a=1 b=2`: a failing key does not stop the others; the call fails at the end
       write: async (entries, netns) => {
+        let firstError: unknown
         for (const [k, v] of entries) {
           calls.push({ tool: 'sysctl', ...(netns ? { netns } : {}), args: [k, v] })
-          maybeFail('sysctl', [k], netns)
-          sysctls.set(`${netns ?? ''}|${k}`, v)
+          try {
+            maybeFail('sysctl', [k], netns)
+            sysctls.set(`${netns ?? ''}|${k}`, v)
+          } catch (err) {
+            firstError ??= err
+          }
         }
+        if (firstError) throw firstError
       },
     },
     conntrack: {

@@ -48,7 +48,7 @@ const realNft: NftHost = {
 
 /** commandHost runs a tool that reads `-batch -` from stdin (ip, tc) and prints JSON with -j. */
 const commandHost = (tool: 'ip' | 'tc'): CommandHost => ({
-  run: async (commands, netns) => {
+  run: async (commands, netns, opts) => {
     if (commands.length === 0) return
     if (commands.length === 1) {
       await runTool(tool, commands[0] as string[], { netns })
@@ -58,7 +58,8 @@ const commandHost = (tool: 'ip' | 'tc'): CommandHost => ({
     for (const c of commands) {
       if (c.some((a) => a === '' || /[\s"'\\#]/.test(a))) throw new Error(`${tool}: argument not batch-safe in ${JSON.stringify(c)}`)
     }
-    await runTool(tool, ['-batch', '-'], { netns, input: commands.map((c) => c.join(' ')).join('\n') + '\n' })
+    const force = opts?.continueOnError ? ['-force'] : []
+    await runTool(tool, [...force, '-batch', '-'], { netns, input: commands.map((c) => c.join(' ')).join('\n') + '\n' })
   },
   json: async <T>(args: string[], netns?: string) => {
     const { stdout } = await runTool(tool, ['-j', ...args], { netns })
@@ -78,6 +79,8 @@ const realSysctl: SysctlHost = {
     keys.forEach(assertSysctlKey)
     if (keys.length === 0) return []
     const paths = keys.map((k) => `/proc/sys/${k}`)
+    // our own namespace: read the files directly, no process to start
+    if (!netns) return Promise.all(paths.map(async (p) => (await realFiles.read(p))?.replace(/\n$/, '')))
     // grep -H prints "path:value" for each readable file; missing files are skipped (exit 2)
     const { stdout } = await runTool('grep', ['-H', '-s', '', ...paths], { netns, okExitCodes: [1, 2] })
     const values = new Map<string, string>()
@@ -92,6 +95,19 @@ const realSysctl: SysctlHost = {
     for (const [k, v] of entries) {
       assertSysctlKey(k)
       if (/[\n\0]/.test(v)) throw new Error(`refusing sysctl value ${JSON.stringify(v)}`)
+    }
+    if (!netns) {
+      // our own namespace: write the files directly, in order, like `sysctl -w` (all attempted)
+      const failures: string[] = []
+      for (const [k, v] of entries) {
+        try {
+          await writeFile(`/proc/sys/${k}`, v)
+        } catch (err) {
+          failures.push(`${k}: ${(err as Error).message}`)
+        }
+      }
+      if (failures.length > 0) throw new HostError('sysctl', entries.map(([k, v]) => `${k}=${v}`), failures.join('; '))
+      return
     }
     await runTool('sysctl', ['-q', '-w', ...entries.map(([k, v]) => `${k}=${v}`)], { netns })
   },

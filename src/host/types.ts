@@ -17,9 +17,18 @@ export interface NftHost {
   list(args: string[]): Promise<NftObject[] | undefined>
 }
 
+export interface RunCommandOptions {
+  /** run all commands even after one fails (`-force`); the call still throws at the end */
+  continueOnError?: boolean
+}
+
 export interface CommandHost {
-  /** run executes each command (the arguments after the tool's name) in order, in netns. */
-  run(commands: string[][], netns?: NetnsPath): Promise<void>
+  /**
+   * run executes each command (the arguments after the tool's name) in order, in netns. It stops
+   * at the first failure (a batch's HostError says `Command failed -:N`, N counted from 1) unless
+   * opts.continueOnError, which runs every command and then throws if any failed.
+   */
+  run(commands: string[][], netns?: NetnsPath, opts?: RunCommandOptions): Promise<void>
   /** json runs `TOOL -j ARGS` in netns and returns the parsed JSON output. */
   json<T = unknown>(args: string[], netns?: NetnsPath): Promise<T>
 }

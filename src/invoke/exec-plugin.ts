@@ -1,5 +1,13 @@
-// PLACEHOLDER (being written by the core helper): run a delegated plugin binary (libcni's invoke).
+// execPlugin: the runtime side of one plugin call (libcni's invoke.ExecPlugin*). It runs the
+// binary with argument arrays (never a shell), the config as JSON on stdin, the process's env
+// plus all six CNI_* variables, and a timeout; then decodes stdout as libcni does.
+import { setTimeout as sleep } from 'node:timers/promises'
+import { execa } from 'execa'
+import { CniError, ErrorCode } from '../cni/errors.js'
 import type { JsonObject } from '../cni/types.js'
+import { decodePluginOutput, type PluginOutput } from './decode-output.js'
+
+export { findPlugin } from './find-plugin.js'
 
 /** The CNI_* variables of one delegated call; every one is set (empty when absent), as libcni does. */
 export interface InvokeEnv {
@@ -12,18 +20,72 @@ export interface InvokeEnv {
 }
 
 export interface InvokeOptions {
-  /** extra environment (the process env is inherited; CNI_* values override it) */
+  /** extra environment over the process env (an undefined value removes a variable); CNI_* values override it */
   baseEnv?: Record<string, string | undefined>
+  /** kill the plugin after this long (default 120 s) */
   timeoutMs?: number
-  /** receives the plugin's stderr (logs) */
+  /** receives the plugin's stderr (logs) once it exits; default: this process's stderr */
   onStderr?: (text: string) => void
 }
 
-/** findPlugin returns the first `<dir>/<type>` that is a regular file, or throws. */
-export declare const findPlugin: (type: string, dirs: readonly string[]) => Promise<string>
+/** The default plugin timeout: generous, an interface plugin may wait for IPAM. */
+export const DEFAULT_PLUGIN_TIMEOUT_MS = 120_000
+
+/** pluginEnv builds the child's environment: process env, then baseEnv, then all six CNI_* vars. */
+export const pluginEnv = (env: InvokeEnv, baseEnv: Record<string, string | undefined> = {}): Record<string, string> => {
+  const out: Record<string, string> = {}
+  for (const [k, v] of Object.entries({ ...process.env, ...baseEnv })) if (v !== undefined) out[k] = v
+  return {
+    ...out,
+    CNI_COMMAND: env.CNI_COMMAND,
+    CNI_CONTAINERID: env.CNI_CONTAINERID ?? '',
+    CNI_NETNS: env.CNI_NETNS ?? '',
+    CNI_IFNAME: env.CNI_IFNAME ?? '',
+    CNI_ARGS: env.CNI_ARGS ?? '',
+    CNI_PATH: env.CNI_PATH,
+  }
+}
+
+// libcni retries "text file busy" (a binary being replaced) 5 times, one second apart
+const TEXT_BUSY_ATTEMPTS = 5
+
+const runOnce = async (file: string, stdin: string, env: Record<string, string>, timeoutMs: number) =>
+  execa(file, [], {
+    input: stdin,
+    env,
+    extendEnv: false,
+    reject: false,
+    timeout: timeoutMs,
+    forceKillAfterDelay: 1000,
+    stripFinalNewline: false,
+    encoding: 'utf8',
+  })
 
 /**
  * execPlugin runs the plugin file with stdin = JSON of `conf`, returns the parsed stdout JSON
- * (ADD/VERSION) or undefined (empty stdout), and throws CniError from the plugin's error object.
+ * (ADD/VERSION; `null` is {}) or undefined (empty stdout), and throws CniError from the plugin's
+ * error object, or code 999 when it fails without one, cannot start or times out.
  */
-export declare const execPlugin: (file: string, conf: JsonObject, env: InvokeEnv, opts?: InvokeOptions) => Promise<JsonObject | undefined>
+export const execPlugin = async (file: string, conf: JsonObject, env: InvokeEnv, opts: InvokeOptions = {}): Promise<JsonObject | undefined> => {
+  const timeoutMs = opts.timeoutMs ?? DEFAULT_PLUGIN_TIMEOUT_MS
+  const childEnv = pluginEnv(env, opts.baseEnv)
+  const stdin = JSON.stringify(conf)
+  for (let attempt = 1; ; attempt++) {
+    const r = await runOnce(file, stdin, childEnv, timeoutMs)
+    if (r.stderr !== '') (opts.onStderr ?? ((t: string) => void process.stderr.write(t)))(String(r.stderr))
+    if (r.timedOut) {
+      throw new CniError(ErrorCode.Internal, `plugin ${JSON.stringify(file)} timed out after ${timeoutMs} ms`, String(r.stderr).trimEnd() || undefined)
+    }
+    if (r.exitCode === undefined && r.signal === undefined) {
+      // it never ran: missing file, no permission, busy text file...
+      if (r.code === 'ETXTBSY' && attempt < TEXT_BUSY_ATTEMPTS) {
+        await sleep(1000)
+        continue
+      }
+      throw new CniError(ErrorCode.Internal, `failed to execute plugin ${JSON.stringify(file)}`, r.code ?? r.shortMessage)
+    }
+    const output: PluginOutput = { exitCode: r.exitCode, stdout: String(r.stdout), stderr: String(r.stderr) }
+    if (r.signal !== undefined) output.signal = r.signal
+    return decodePluginOutput(output)
+  }
+}

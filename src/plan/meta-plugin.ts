@@ -20,6 +20,12 @@ export interface MetaPlugin {
   plan(verb: PlannedVerb, req: PluginRequest, host: Host): Promise<Plan>
   /** check verifies what ADD made (CHECK); throws a CniError naming the first difference. */
   check(req: PluginRequest, host: Host): Promise<void>
+  /**
+   * recover (optional) is called when applying the plan failed: it may throw a clearer error, or
+   * return a replacement plan that is applied once (portmap: name the owner of a conflicting host
+   * port on ADD; retry DEL without keys another attachment owns). undefined = rethrow `err`.
+   */
+  recover?(verb: PlannedVerb, req: PluginRequest, host: Host, plan: Plan, err: unknown): Promise<Plan | undefined>
   /** status tells whether ADD can be served (STATUS); absent = always ready. */
   status?(req: PluginRequest, host: Host): Promise<void>
 }
@@ -28,8 +34,15 @@ export interface MetaPlugin {
 export const pluginFromMeta = (meta: MetaPlugin): PluginDefinition => {
   const planAndApply = async (verb: PlannedVerb, req: PluginRequest, host: Host): Promise<Plan> => {
     const plan = await meta.plan(verb, req, host)
-    await applyPlan(plan, host)
-    return plan
+    try {
+      await applyPlan(plan, host)
+      return plan
+    } catch (err) {
+      const replacement = meta.recover ? await meta.recover(verb, req, host, plan, err) : undefined
+      if (!replacement) throw err
+      await applyPlan(replacement, host)
+      return replacement
+    }
   }
   return {
     type: meta.type,

@@ -1,0 +1,17 @@
+// The plugin types cni-chain can run in-process (their MetaPlugin), by type. Every other type —
+// and these too when in-process running is turned off — is executed from CNI_PATH.
+// bandwidth and firewall join this map when their plugin.ts modules exist.
+import { portmapPlugin } from '../meta-plugins/portmap/plugin.js'
+import { tuningPlugin } from '../meta-plugins/tuning/plugin.js'
+import type { MetaPlugin } from '../src/plan/meta-plugin.js'
+
+const BUILTINS: ReadonlyMap<string, MetaPlugin> = new Map<string, MetaPlugin>([
+  ['tuning', tuningPlugin],
+  ['portmap', portmapPlugin],
+])
+
+/** builtinMeta returns the in-process plugin of `type`, or undefined. */
+export const builtinMeta = (type: string): MetaPlugin | undefined => BUILTINS.get(type)
+
+/** builtinTypes lists the types served in-process. */
+export const builtinTypes = (): string[] => [...BUILTINS.keys()]

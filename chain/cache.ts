@@ -1,0 +1,130 @@
+// The result cache in libcni's layout and format (cni-spec.md §3.8), so libcni and cni-chain read
+// each other's files: `<cacheDir>/results/<network>-<containerID>-<ifname>`, JSON with
+// kind "cniCacheV1", the main config file's bytes in base64, the runtime args and the final result.
+// Written atomically (temp + rename) 0600 in a 0700 dir through the Host's file seam.
+import { join } from 'node:path'
+import { isObject } from '../src/cni/keys.js'
+import type { JsonObject } from '../src/cni/types.js'
+import type { FileHost } from '../src/host/types.js'
+
+/** What identifies one attachment plus the runtime args needed to DEL it later. */
+export interface CacheEntry {
+  networkName: string
+  containerId: string
+  ifName: string
+  /** the main list file's bytes */
+  config: Buffer
+  netns?: string
+  cniArgs?: [string, string][]
+  capabilityArgs?: JsonObject
+  /** the result JSON as cached (any version) */
+  result?: JsonObject
+}
+
+/** What reading one cache file gave. */
+export type CacheRead =
+  | { kind: 'missing' }
+  | { kind: 'corrupt'; path: string; reason: string }
+  /** legacy: the file held a bare result (very old libcni) */
+  | { kind: 'ok'; entry?: CacheEntry; result?: JsonObject }
+
+/** cachePath is the file of one attachment. */
+export const cachePath = (cacheDir: string, network: string, containerId: string, ifName: string): string =>
+  join(cacheDir, 'results', `${network}-${containerId}-${ifName}`)
+
+/** writeCache stores the entry (after a successful ADD). */
+export const writeCache = async (files: FileHost, cacheDir: string, e: CacheEntry): Promise<void> => {
+  const data: JsonObject = {
+    kind: 'cniCacheV1',
+    containerId: e.containerId,
+    config: e.config.toString('base64'),
+    ifName: e.ifName,
+    networkName: e.networkName,
+  }
+  // libcni omits empty fields (omitempty)
+  if (e.netns) data.netns = e.netns
+  if (e.cniArgs && e.cniArgs.length > 0) data.cniArgs = e.cniArgs
+  if (e.capabilityArgs && Object.keys(e.capabilityArgs).length > 0) data.capabilityArgs = e.capabilityArgs
+  if (e.result) data.result = e.result
+  await files.write(cachePath(cacheDir, e.networkName, e.containerId, e.ifName), JSON.stringify(data), 0o600)
+}
+
+const isPairList = (v: unknown): v is [string, string][] =>
+  Array.isArray(v) && v.every((p) => Array.isArray(p) && p.length === 2 && p.every((s) => typeof s === 'string'))
+
+/** parseCacheEntry turns a cniCacheV1 object into a CacheEntry, or undefined when it is not one. */
+export const parseCacheEntry = (raw: unknown): CacheEntry | undefined => {
+  if (!isObject(raw) || raw.kind !== 'cniCacheV1') return undefined
+  const { containerId, ifName, networkName, config, netns, cniArgs, capabilityArgs, result } = raw
+  if (typeof containerId !== 'string' || typeof ifName !== 'string' || typeof networkName !== 'string') return undefined
+  if (config !== undefined && typeof config !== 'string') return undefined
+  if (result !== undefined && result !== null && !isObject(result)) return undefined
+  return {
+    networkName,
+    containerId,
+    ifName,
+    config: Buffer.from(typeof config === 'string' ? config : '', 'base64'),
+    ...(typeof netns === 'string' && netns !== '' ? { netns } : {}),
+    ...(isPairList(cniArgs) ? { cniArgs } : {}),
+    ...(isObject(capabilityArgs) ? { capabilityArgs } : {}),
+    ...(isObject(result) ? { result } : {}),
+  }
+}
+
+/**
+ * readCache reads one attachment's file. A cniCacheV1 file gives the entry; another JSON object
+ * is taken as a legacy bare result; empty or non-JSON content is "corrupt" (the caller decides).
+ */
+export const readCache = async (files: FileHost, cacheDir: string, network: string, containerId: string, ifName: string): Promise<CacheRead> => {
+  const path = cachePath(cacheDir, network, containerId, ifName)
+  let text: string | undefined
+  try {
+    text = await files.read(path)
+  } catch (err) {
+    return { kind: 'corrupt', path, reason: (err as Error).message }
+  }
+  if (text === undefined) return { kind: 'missing' }
+  let raw: unknown
+  try {
+    raw = JSON.parse(text)
+  } catch (err) {
+    return { kind: 'corrupt', path, reason: text === '' ? 'empty file' : (err as Error).message }
+  }
+  if (isObject(raw) && raw.kind === 'cniCacheV1') {
+    const entry = parseCacheEntry(raw)
+    if (!entry) return { kind: 'corrupt', path, reason: 'malformed cniCacheV1 entry' }
+    return { kind: 'ok', entry, ...(entry.result ? { result: entry.result } : {}) }
+  }
+  if (isObject(raw) && typeof raw.cniVersion === 'string') return { kind: 'ok', result: raw }
+  return { kind: 'corrupt', path, reason: 'neither a cniCacheV1 entry nor a result' }
+}
+
+/** removeCache deletes one attachment's file (missing is fine). */
+export const removeCache = async (files: FileHost, cacheDir: string, network: string, containerId: string, ifName: string): Promise<void> =>
+  files.remove(cachePath(cacheDir, network, containerId, ifName))
+
+/**
+ * listCachedAttachments returns every readable cniCacheV1 entry under the cache dir (libcni
+ * GetCachedAttachments): unreadable files, other kinds and entries without ifName/network are
+ * skipped; an unreadable dir gives [].
+ */
+export const listCachedAttachments = async (files: FileHost, cacheDir: string): Promise<CacheEntry[]> => {
+  const dir = join(cacheDir, 'results')
+  let names: string[]
+  try {
+    names = await files.list(dir)
+  } catch {
+    return []
+  }
+  const out: CacheEntry[] = []
+  for (const name of names) {
+    try {
+      const text = await files.read(join(dir, name))
+      const entry = text === undefined ? undefined : parseCacheEntry(JSON.parse(text))
+      if (entry && entry.ifName !== '' && entry.networkName !== '' && name === `${entry.networkName}-${entry.containerId}-${entry.ifName}`) out.push(entry)
+    } catch {
+      // skipped, as libcni does
+    }
+  }
+  return out
+}

@@ -1,0 +1,187 @@
+// Loading a network configuration list the way libcni does (cni-spec.md §2.1): from a file or by
+// network name from a conf dir, `.conf` single configs wrapped into a list, plugins of the sibling
+// dir `<confdir>/<name>/*.conf` appended, the boolean flags also as "true"/"false" strings, and
+// `cniVersions` resolved to the highest version cni-chain implements.
+import { readFile, readdir, stat } from 'node:fs/promises'
+import { basename, dirname, extname, join } from 'node:path'
+import { CniError, ErrorCode, invalidConfig } from '../src/cni/errors.js'
+import { isObject } from '../src/cni/keys.js'
+import type { JsonObject } from '../src/cni/types.js'
+import { isValidNetworkName } from '../src/cni/validate.js'
+import { CURRENT_VERSION, compareVersions, parseVersion } from '../src/cni/versions.js'
+
+/** A list ready to run: flags resolved, cniVersion selected, plugins aggregated. */
+export interface LoadedList {
+  name: string
+  /** the version sent to every plugin (cniVersion, or the highest usable of cniVersions) */
+  cniVersion: string
+  disableCheck: boolean
+  disableGC: boolean
+  loadOnlyInlinedPlugins: boolean
+  /** inline plugins, then the sibling dir's */
+  plugins: JsonObject[]
+  /** the main file's bytes (for a .conf: the list it was wrapped into); cached as `config` */
+  bytes: Buffer
+  /** the file it came from, when it came from a file */
+  path?: string
+}
+
+const parseError = (source: string, details: string): CniError =>
+  new CniError(ErrorCode.DecodingFailure, `error parsing configuration list ${source}`, details)
+
+/** readBool reads a flag as libcni does: a JSON bool or the string true/false (any case). */
+export const readBool = (raw: JsonObject, key: string): boolean => {
+  const v = raw[key]
+  if (v === undefined) return false
+  if (typeof v === 'boolean') return v
+  if (typeof v === 'string' && ['true', 'false'].includes(v.toLowerCase())) return v.toLowerCase() === 'true'
+  throw invalidConfig(`${key} must be a boolean or "true"/"false", got ${JSON.stringify(v)}`)
+}
+
+/**
+ * selectVersion returns the version a list runs with: the highest of cniVersion and the entries
+ * of cniVersions that cni-chain implements (entries above CURRENT_VERSION are ignored).
+ */
+export const selectVersion = (cniVersion: string, cniVersions: unknown): string => {
+  if (cniVersions === undefined) return cniVersion
+  if (!Array.isArray(cniVersions) || cniVersions.some((v) => typeof v !== 'string')) {
+    throw invalidConfig('cniVersions must be an array of strings')
+  }
+  let chosen = cniVersion
+  for (const v of cniVersions as string[]) {
+    try {
+      parseVersion(v)
+    } catch {
+      throw invalidConfig(`cniVersions: invalid version ${JSON.stringify(v)}`)
+    }
+    if (compareVersions(v, CURRENT_VERSION) > 0) continue
+    if (chosen === '' || compareVersions(v, chosen) > 0) chosen = v
+  }
+  return chosen
+}
+
+const checkPlugin = (p: unknown, where: string): JsonObject => {
+  if (!isObject(p)) throw invalidConfig(`${where}: a plugin must be an object`)
+  if (typeof p.type !== 'string' || p.type === '') throw invalidConfig(`${where}: missing 'type'`)
+  if (/[/\\]/.test(p.type)) throw invalidConfig(`${where}: invalid plugin type ${JSON.stringify(p.type)}`)
+  return p
+}
+
+/**
+ * parseConfList parses list bytes (pure; no sibling-dir plugins). `source` names the input in
+ * errors. Bad JSON is code 6, a bad structure code 7.
+ */
+export const parseConfList = (bytes: Buffer, source: string): LoadedList => {
+  let raw: unknown
+  try {
+    raw = JSON.parse(bytes.toString('utf8'))
+  } catch (err) {
+    throw parseError(source, err instanceof Error ? err.message : String(err))
+  }
+  if (!isObject(raw)) throw parseError(source, 'not a JSON object')
+  if (typeof raw.name !== 'string' || raw.name === '') throw invalidConfig(`${source}: missing or invalid 'name'`)
+  if (!isValidNetworkName(raw.name)) throw invalidConfig(`${source}: invalid characters found in network name ${JSON.stringify(raw.name)}`)
+  const cniVersion = raw.cniVersion ?? ''
+  if (typeof cniVersion !== 'string') throw invalidConfig(`${source}: cniVersion must be a string`)
+  const loadOnlyInlinedPlugins = readBool(raw, 'loadOnlyInlinedPlugins')
+  if (raw.plugins === undefined && loadOnlyInlinedPlugins) throw invalidConfig(`${source}: no plugins in list`)
+  if (raw.plugins !== undefined && !Array.isArray(raw.plugins)) throw invalidConfig(`${source}: 'plugins' must be an array`)
+  const plugins = ((raw.plugins ?? []) as unknown[]).map((p, i) => checkPlugin(p, `${source}: plugins[${i}]`))
+  if (raw.plugins !== undefined && plugins.length === 0) throw invalidConfig(`${source}: no plugins in list`)
+  return {
+    name: raw.name,
+    cniVersion: selectVersion(cniVersion, raw.cniVersions),
+    disableCheck: readBool(raw, 'disableCheck'),
+    disableGC: readBool(raw, 'disableGC'),
+    loadOnlyInlinedPlugins,
+    plugins,
+    bytes,
+  }
+}
+
+/** wrapConf turns a single-plugin .conf into list bytes, as libcni's ConfListFromConf. */
+export const wrapConf = (bytes: Buffer, source: string): Buffer => {
+  let raw: unknown
+  try {
+    raw = JSON.parse(bytes.toString('utf8'))
+  } catch (err) {
+    throw parseError(source, err instanceof Error ? err.message : String(err))
+  }
+  if (!isObject(raw)) throw parseError(source, 'not a JSON object')
+  if (Array.isArray(raw.plugins)) return bytes // a list saved under .conf/.json: take it as it is
+  checkPlugin(raw, source)
+  return Buffer.from(JSON.stringify({ cniVersion: raw.cniVersion ?? '', name: raw.name, plugins: [raw] }))
+}
+
+const readConfFile = async (path: string): Promise<Buffer> => {
+  try {
+    return await readFile(path)
+  } catch (err) {
+    throw new CniError(ErrorCode.IoFailure, `error reading ${path}`, (err as Error).message)
+  }
+}
+
+const listDir = async (dir: string): Promise<string[]> => {
+  try {
+    return (await readdir(dir)).sort()
+  } catch {
+    return []
+  }
+}
+
+/** siblingPlugins reads `<dir>/<name>/*.conf` in name order, one plugin object per file. */
+const siblingPlugins = async (dir: string, name: string): Promise<JsonObject[]> => {
+  const sub = join(dir, name)
+  const files = (await listDir(sub)).filter((f) => f.endsWith('.conf'))
+  const out: JsonObject[] = []
+  for (const f of files) {
+    const path = join(sub, f)
+    let raw: unknown
+    try {
+      raw = JSON.parse((await readConfFile(path)).toString('utf8'))
+    } catch (err) {
+      if (err instanceof CniError) throw err
+      throw parseError(path, (err as Error).message)
+    }
+    out.push(checkPlugin(raw, path))
+  }
+  return out
+}
+
+/** loadConfFile loads a list from a .conflist, or a .conf/.json wrapped into a list. */
+export const loadConfFile = async (path: string): Promise<LoadedList> => {
+  const raw = await readConfFile(path)
+  const bytes = extname(path) === '.conflist' ? raw : wrapConf(raw, path)
+  const list = parseConfList(bytes, path)
+  if (!list.loadOnlyInlinedPlugins) list.plugins.push(...(await siblingPlugins(dirname(path), list.name)))
+  if (list.plugins.length === 0) throw invalidConfig(`${path}: no plugin configs found`)
+  return { ...list, path }
+}
+
+/**
+ * findNetworkFile returns the file of network `name` in `dir`: the first *.conflist (sorted) with
+ * that name, else the first *.conf / *.json. A file that does not parse aborts, as in libcni.
+ */
+export const findNetworkFile = async (dir: string, name: string): Promise<string> => {
+  const files = await listDir(dir)
+  const pick = async (exts: string[]): Promise<string | undefined> => {
+    for (const f of files.filter((n) => exts.includes(extname(n)))) {
+      const path = join(dir, f)
+      if (!(await stat(path)).isFile()) continue
+      const bytes = exts.includes('.conflist') ? await readConfFile(path) : wrapConf(await readConfFile(path), path)
+      if (parseConfList(bytes, path).name === name) return path
+    }
+    return undefined
+  }
+  const found = (await pick(['.conflist'])) ?? (await pick(['.conf', '.json']))
+  if (!found) throw new CniError(ErrorCode.InvalidConfig, `no net configuration with name ${JSON.stringify(name)} in ${dir}`)
+  return found
+}
+
+/** loadNetwork loads `nameOrPath`: an existing file path, or a network name looked up in confDir. */
+export const loadNetwork = async (nameOrPath: string, confDir: string): Promise<LoadedList> => {
+  const looksLikePath = nameOrPath.includes('/') || ['.conf', '.conflist', '.json'].includes(extname(nameOrPath))
+  if (looksLikePath) return loadConfFile(nameOrPath)
+  if (!isValidNetworkName(basename(nameOrPath))) throw invalidConfig(`invalid network name ${JSON.stringify(nameOrPath)}`)
+  return loadConfFile(await findNetworkFile(confDir, nameOrPath))
+}

@@ -1,0 +1,236 @@
+// The `chain` plugin: one CNI plugin process hosting a whole sub-chain, so a runtime that execs one
+// binary per conflist entry pays Node's start-up once. Its conf is
+//   {"type":"chain","capabilities":{...},"plugins":[{"type":"tuning",...},{"type":"portmap",...}]}
+// Sub-plugin stdin is built as the executor builds it (name and cniVersion injected, the chain's
+// runtimeConfig filtered by each sub-plugin's declared capabilities). ADD runs in order threading
+// prevResult, DEL in reverse with the chain's prevResult for all and goes on past errors, CHECK in
+// order, GC and STATUS over all. Consecutive built-in sub-plugins are planned first and applied as
+// one merged plan (one nft transaction); other types run as binaries from CNI_PATH.
+import { CniError, ErrorCode } from '../../src/cni/errors.js'
+import { isObject } from '../../src/cni/keys.js'
+import { convertResult, toCurrentResult } from '../../src/cni/result-convert.js'
+import type { JsonObject, PluginConf, Result } from '../../src/cni/types.js'
+import { SUPPORTED_VERSIONS } from '../../src/cni/versions.js'
+import type { Host } from '../../src/host/types.js'
+import { applyPlan } from '../../src/plan/apply.js'
+import type { MetaPlugin, PlannedVerb } from '../../src/plan/meta-plugin.js'
+import type { Plan } from '../../src/plan/types.js'
+import type { Verb } from '../../src/skel/env.js'
+import type { PluginDefinition, PluginRequest } from '../../src/skel/plugin.js'
+import { buildPluginConf } from '../build-conf.js'
+import { joinErrors, wrapPluginError } from '../errors.js'
+import type { CallEnv, PluginRunner } from '../runner.js'
+import { mergePlans } from './merge-plans.js'
+
+/** What the chain plugin is built from: the in-process plugins and the runner for the rest. */
+export interface ChainDeps {
+  builtin: (type: string) => MetaPlugin | undefined
+  runner: PluginRunner
+}
+
+type Sub = { type: string; entry: JsonObject; meta: MetaPlugin | undefined }
+type Segment = { builtin: true; subs: Sub[] } | { builtin: false; sub: Sub }
+
+const GC_KEYS = ['cni.dev/valid-attachments', 'cni.dev/attachments'] as const
+
+/** parseSubPlugins validates `plugins` (code 7) and resolves which ones run in-process. */
+const parseSubPlugins = (conf: PluginConf, deps: ChainDeps): Sub[] => {
+  const plugins = conf.plugins
+  if (!Array.isArray(plugins) || plugins.length === 0) throw new CniError(ErrorCode.InvalidConfig, 'invalid network config', 'chain: "plugins" must be a non-empty array')
+  return plugins.map((p, i) => {
+    if (!isObject(p)) throw new CniError(ErrorCode.InvalidConfig, 'invalid network config', `chain: plugins[${i}] must be an object`)
+    const type = p.type
+    if (typeof type !== 'string' || type === '' || /[/\\]/.test(type)) {
+      throw new CniError(ErrorCode.InvalidConfig, 'invalid network config', `chain: plugins[${i}] needs a plugin "type" without path separators`)
+    }
+    if (p.capabilities !== undefined && !isObject(p.capabilities)) {
+      throw new CniError(ErrorCode.InvalidConfig, 'invalid network config', `chain: plugins[${i}].capabilities must be an object`)
+    }
+    return { type, entry: p, meta: deps.builtin(type) }
+  })
+}
+
+// consecutive built-ins form one segment; every external plugin is a segment of its own
+const segmentsOf = (subs: Sub[]): Segment[] => {
+  const out: Segment[] = []
+  for (const sub of subs) {
+    const last = out.at(-1)
+    if (!sub.meta) out.push({ builtin: false, sub })
+    else if (last?.builtin) last.subs.push(sub)
+    else out.push({ builtin: true, subs: [sub] })
+  }
+  return out
+}
+
+/** subConf builds one sub-plugin's stdin from the chain's own. */
+const subConf = (conf: PluginConf, sub: Sub, prev: Result | undefined): JsonObject => {
+  const out = buildPluginConf(sub.entry, {
+    name: conf.name,
+    cniVersion: conf.cniVersion,
+    ...(isObject(conf.runtimeConfig) ? { capabilityArgs: conf.runtimeConfig } : {}),
+    ...(prev ? { prevResult: prev } : {}),
+  })
+  // runtime-provided args (args.cni...) and GC's attachment lists reach every sub-plugin
+  if (conf.args !== undefined && out.args === undefined) out.args = conf.args
+  for (const k of GC_KEYS) if (conf[k] !== undefined) out[k] = conf[k]
+  return out
+}
+
+const subRequest = (req: PluginRequest, verb: Verb, conf: JsonObject): PluginRequest => ({
+  env: { ...req.env, command: verb },
+  conf: conf as PluginConf,
+  stdin: JSON.stringify(conf),
+})
+
+const callEnvOf = (req: PluginRequest): CallEnv => ({
+  containerId: req.env.containerId,
+  netns: req.env.netns,
+  ifname: req.env.ifname,
+  args: req.env.args,
+  pluginDirs: req.env.path,
+})
+
+const checkSubVersion = (sub: Sub, cniVersion: string): void => {
+  if (sub.meta && !sub.meta.versions.includes(cniVersion)) {
+    throw new CniError(ErrorCode.IncompatibleVersion, 'incompatible CNI versions',
+      `config is ${JSON.stringify(cniVersion)}, plugin supports ${JSON.stringify(sub.meta.versions)}`)
+  }
+}
+
+// a result as the next plugin sees it: in the chain's version, parsed back to the 1.x shape
+const normalize = (json: JsonObject | Result, cniVersion: string): Result => {
+  const withVersion = (json as JsonObject).cniVersion ? json : { ...json, cniVersion }
+  return toCurrentResult(convertResult(toCurrentResult(withVersion), cniVersion))
+}
+
+/**
+ * applyMerged applies the plans of one built-in segment as one merged plan. If the merged plan
+ * fails (and was rolled back), each plan is applied on its own to find the culprit: ADD throws the
+ * first failure, DEL/GC return every failure.
+ */
+const applyMerged = async (items: { sub: Sub; plan: Plan }[], verb: PlannedVerb, name: string, host: Host): Promise<CniError[]> => {
+  if (items.length === 0) return []
+  if (items.length > 1) {
+    try {
+      await applyPlan(mergePlans(items.map((i) => i.plan)), host)
+      return []
+    } catch {
+      // fall through: one by one tells which plugin failed
+    }
+  }
+  const errors: CniError[] = []
+  for (const { sub, plan } of items) {
+    try {
+      await applyPlan(plan, host)
+    } catch (err) {
+      const e = wrapPluginError(err, verb, sub.type, name)
+      if (verb === 'ADD') throw e
+      errors.push(e)
+    }
+  }
+  return errors
+}
+
+/** createChainPlugin builds the `chain` plugin over the given built-ins and runner. */
+export const createChainPlugin = (deps: ChainDeps): PluginDefinition => {
+  const runExternal = async (verb: Verb, req: PluginRequest, sub: Sub, conf: JsonObject): Promise<JsonObject | undefined> =>
+    deps.runner.run(verb, sub.type, conf, callEnvOf(req))
+
+  /** plansOf plans DEL or GC for a built-in segment, collecting planning errors. */
+  const plansOf = async (verb: 'DEL' | 'GC', req: PluginRequest, subs: Sub[], prev: Result | undefined, host: Host, errors: CniError[]) => {
+    const items: { sub: Sub; plan: Plan }[] = []
+    for (const sub of subs) {
+      try {
+        checkSubVersion(sub, req.conf.cniVersion)
+        const conf = subConf(req.conf, sub, prev)
+        items.push({ sub, plan: await (sub.meta as MetaPlugin).plan(verb, subRequest(req, verb, conf), host) })
+      } catch (err) {
+        errors.push(wrapPluginError(err, verb, sub.type, req.conf.name))
+      }
+    }
+    return items
+  }
+
+  const add = async (req: PluginRequest, host: Host): Promise<Result> => {
+    const { conf } = req
+    let prev = conf.prevResult ? normalize(conf.prevResult, conf.cniVersion) : undefined
+    for (const seg of segmentsOf(parseSubPlugins(conf, deps))) {
+      if (!seg.builtin) {
+        try {
+          const out = await runExternal('ADD', req, seg.sub, subConf(conf, seg.sub, prev))
+          if (!out) throw new CniError(ErrorCode.DecodingFailure, 'plugin printed no result')
+          prev = normalize(out, conf.cniVersion)
+        } catch (err) {
+          throw wrapPluginError(err, 'ADD', seg.sub.type, conf.name)
+        }
+        continue
+      }
+      const items: { sub: Sub; plan: Plan }[] = []
+      for (const sub of seg.subs) {
+        try {
+          checkSubVersion(sub, conf.cniVersion)
+          const plan = await (sub.meta as MetaPlugin).plan('ADD', subRequest(req, 'ADD', subConf(conf, sub, prev)), host)
+          if (!plan.result) throw new CniError(ErrorCode.Internal, `${sub.type}: ADD plan has no result`)
+          prev = normalize(plan.result, conf.cniVersion)
+          items.push({ sub, plan })
+        } catch (err) {
+          throw wrapPluginError(err, 'ADD', sub.type, conf.name)
+        }
+      }
+      await applyMerged(items, 'ADD', conf.name, host)
+    }
+    return prev as Result
+  }
+
+  // DEL and GC: every sub-plugin runs, failures are collected (DEL in reverse order)
+  const cleanup = async (verb: 'DEL' | 'GC', req: PluginRequest, host: Host): Promise<void> => {
+    const { conf } = req
+    const prev = verb === 'DEL' && conf.prevResult ? normalize(conf.prevResult, conf.cniVersion) : undefined
+    const subs = parseSubPlugins(conf, deps)
+    const errors: CniError[] = []
+    for (const seg of segmentsOf(verb === 'DEL' ? subs.reverse() : subs)) {
+      if (!seg.builtin) {
+        try {
+          await runExternal(verb, req, seg.sub, subConf(conf, seg.sub, prev))
+        } catch (err) {
+          errors.push(wrapPluginError(err, verb, seg.sub.type, conf.name))
+        }
+        continue
+      }
+      const items = await plansOf(verb, req, seg.subs, prev, host, errors)
+      errors.push(...(await applyMerged(items, verb, conf.name, host)))
+    }
+    if (errors.length > 0) throw joinErrors(errors)
+  }
+
+  // CHECK and STATUS: in order, the first failure ends the verb
+  const inspect = async (verb: 'CHECK' | 'STATUS', req: PluginRequest, host: Host): Promise<void> => {
+    const { conf } = req
+    const prev = verb === 'CHECK' && conf.prevResult ? normalize(conf.prevResult, conf.cniVersion) : undefined
+    for (const sub of parseSubPlugins(conf, deps)) {
+      const c = subConf(conf, sub, prev)
+      try {
+        if (!sub.meta) {
+          await runExternal(verb, req, sub, c)
+          continue
+        }
+        checkSubVersion(sub, conf.cniVersion)
+        if (verb === 'CHECK') await sub.meta.check(subRequest(req, verb, c), host)
+        else await sub.meta.status?.(subRequest(req, verb, c), host)
+      } catch (err) {
+        throw wrapPluginError(err, verb, sub.type, conf.name)
+      }
+    }
+  }
+
+  return {
+    type: 'chain',
+    versions: SUPPORTED_VERSIONS,
+    about: 'cni-chain chain: runs a sub-chain of CNI plugins in one process',
+    add,
+    del: (req, host) => cleanup('DEL', req, host),
+    gc: (req, host) => cleanup('GC', req, host),
+    check: (req, host) => inspect('CHECK', req, host),
+    status: (req, host) => inspect('STATUS', req, host),
+  }
+}

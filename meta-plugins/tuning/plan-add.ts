@@ -1,0 +1,88 @@
+// ADD: observe the interface, the sysctls and any earlier record, then plan
+//   1. the record of original values (written first, so a crash leaves something DEL can use),
+//   2. the sysctl writes, 3. the link changes (mac, promisc, mtu, allmulti, txqlen: the reference's order).
+// Every change carries its undo, so a failure part-way is rolled back by applyPlan. Values that are
+// already as configured are not written again (a repeated ADD plans nothing but the result).
+import { CniError, ErrorCode, invalidConfig } from '../../src/cni/errors.js'
+import type { Host } from '../../src/host/types.js'
+import type { Plan, PlannedStep } from '../../src/plan/types.js'
+import type { PluginRequest } from '../../src/skel/plugin.js'
+import { parseTuningConfig, type TuningConfig } from './config.js'
+import { linkSetStep, readLink, type LinkAttr, type LinkState } from './link.js'
+import { readAllowlist, readSysctls, requireNetns, requirePrevResult } from './observe.js'
+import { RECORD_MODE, mergeRecord, parseRecord, recordPath, serializeRecord, type TuningRecord } from './record.js'
+import { updateResult } from './result.js'
+import { checkAllowlist } from './sysctl-keys.js'
+
+/** ADD_ORDER: the order ADD changes link attributes in. */
+const ADD_ORDER: readonly LinkAttr[] = ['mac', 'promisc', 'mtu', 'allmulti', 'txQLen']
+
+/** planAdd validates the request (nothing read before that), observes, and returns the ADD plan. */
+export const planAdd = async (req: PluginRequest, host: Host): Promise<Plan> => {
+  const cfg = parseTuningConfig(req, { sysctls: true })
+  const prev = requirePrevResult(req)
+  checkAllowlist(cfg.sysctls, await readAllowlist(host))
+  const result = updateResult(prev, cfg.ifname, cfg.link, cfg.cniVersion)
+  const linkAttrs = ADD_ORDER.filter((a) => cfg.link[a] !== undefined)
+  if (cfg.sysctls.length === 0 && linkAttrs.length === 0) return { steps: [], result }
+
+  await requireNetns(host, cfg.netns)
+  const link = linkAttrs.length > 0 ? await requireLink(host, cfg) : undefined
+  const sysctlNow = await readSysctls(host, cfg.sysctls, cfg.netns)
+  const path = recordPath(cfg.dataDir, cfg.containerId, cfg.ifname)
+  const existingText = await host.files.read(path)
+
+  const changes: PlannedStep[] = []
+  const observed: TuningRecord = { network: cfg.network }
+  cfg.sysctls.forEach((s, i) => {
+    const now = sysctlNow[i] as string
+    observed.sysctl = { ...observed.sysctl, [s.path]: now }
+    if (now !== s.value) {
+      changes.push({ kind: 'sysctl', netns: cfg.netns, key: s.path, value: s.value, undo: [{ kind: 'sysctl', netns: cfg.netns, key: s.path, value: now }] })
+    }
+  })
+  if (link) {
+    for (const attr of linkAttrs) {
+      const want = cfg.link[attr] as string | number | boolean
+      const now = current(link, attr)
+      ;(observed as Record<string, unknown>)[attr] = now
+      if (now !== want) {
+        changes.push({ ...linkSetStep(cfg.ifname, cfg.netns, attr, want), undo: [linkSetStep(cfg.ifname, cfg.netns, attr, now)] })
+      }
+    }
+  }
+  if (changes.length === 0) return { steps: [], result }
+
+  const existing = existingText === undefined ? undefined : parseRecord(existingText)
+  const content = serializeRecord(mergeRecord(existing, observed))
+  const steps: PlannedStep[] = []
+  if (content !== existingText) {
+    steps.push({
+      kind: 'write-file', path, content, mode: RECORD_MODE,
+      undo: [existingText === undefined ? { kind: 'remove-file', path } : { kind: 'write-file', path, content: existingText, mode: RECORD_MODE }],
+    })
+  }
+  return { steps: [...steps, ...changes], result }
+}
+
+/** requireLink reads CNI_IFNAME in the pod and checks the configured MTU against its limits. */
+const requireLink = async (host: Host, cfg: TuningConfig): Promise<LinkState> => {
+  const link = await readLink(host, cfg.ifname, cfg.netns)
+  if (!link) throw new CniError(ErrorCode.InvalidEnvironment, 'invalid CNI_IFNAME', `interface ${JSON.stringify(cfg.ifname)} not found in ${JSON.stringify(cfg.netns)}`)
+  const { mtu } = cfg.link
+  if (mtu !== undefined && ((link.minMtu !== undefined && mtu < link.minMtu) || (link.maxMtu !== undefined && mtu > link.maxMtu))) {
+    throw invalidConfig(`mtu ${mtu} is outside the range ${link.minMtu ?? '?'}-${link.maxMtu ?? '?'} of ${cfg.ifname}`)
+  }
+  return link
+}
+
+/** current is the observed value of one attribute, in the type the config uses. */
+const current = (link: LinkState, attr: LinkAttr): string | number | boolean => {
+  switch (attr) {
+    case 'mac': return link.mac
+    case 'promisc': return link.promisc
+    case 'mtu': return link.mtu
+    case 'allmulti': return link.allmulti
+    case 'txQLen': return link.txQLen
+  }
+}

@@ -1,0 +1,16 @@
+// `cni-chain check NETWORK NETNS`: CHECK an attachment against its cached result.
+import type { CommandModule } from 'yargs'
+import { checkList } from '../../../chain/executor.js'
+import { loadNetwork } from '../../../chain/conf-load.js'
+import { type AttachmentOptions, attachmentOptions, confDirOf, executorDeps, runtimeArgsOf } from '../runtime.js'
+
+/** checkCommand runs CHECK over the list; silent on success. */
+export const checkCommand: CommandModule<object, AttachmentOptions> = {
+  command: 'check <network> <netns>',
+  describe: 'check that an attachment is still as ADD left it',
+  builder: (y) => attachmentOptions(y) as never,
+  handler: async (argv) => {
+    const list = await loadNetwork(argv.network, confDirOf(argv))
+    await checkList(list, runtimeArgsOf(argv), executorDeps(argv))
+  },
+}

@@ -1,0 +1,16 @@
+// `cni-chain del NETWORK NETNS`: DEL an attachment (idempotent).
+import type { CommandModule } from 'yargs'
+import { delList } from '../../../chain/executor.js'
+import { loadNetwork } from '../../../chain/conf-load.js'
+import { type AttachmentOptions, attachmentOptions, confDirOf, executorDeps, runtimeArgsOf } from '../runtime.js'
+
+/** delCommand runs DEL over the list in reverse order. */
+export const delCommand: CommandModule<object, AttachmentOptions> = {
+  command: 'del <network> <netns>',
+  describe: 'remove a network from a namespace',
+  builder: (y) => attachmentOptions(y) as never,
+  handler: async (argv) => {
+    const list = await loadNetwork(argv.network, confDirOf(argv))
+    await delList(list, runtimeArgsOf(argv), executorDeps(argv))
+  },
+}

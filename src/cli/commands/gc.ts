@@ -1,0 +1,41 @@
+// `cni-chain gc NETWORK (--valid ID/IFNAME ... | --all)`: DEL stale cached attachments, then GC
+// every plugin. libcni reads a missing list as "nothing is valid"; here that must be said (--all).
+import type { CommandModule } from 'yargs'
+import { CniError, ErrorCode } from '../../cni/errors.js'
+import type { Attachment } from '../../cni/types.js'
+import { gcList } from '../../../chain/executor.js'
+import { loadNetwork } from '../../../chain/conf-load.js'
+import { type NetworkOptions, cacheDirOf, cacheOption, confDirOf, executorDeps, networkOptions, pluginDirsOf } from '../runtime.js'
+
+interface GcOptions extends NetworkOptions {
+  valid?: string[]
+  all?: boolean
+  'cache-dir'?: string
+}
+
+/** parseAttachment reads "CONTAINERID/IFNAME". */
+const parseAttachment = (s: string): Attachment => {
+  const i = s.lastIndexOf('/')
+  if (i <= 0 || i === s.length - 1) throw new CniError(ErrorCode.InvalidEnvironment, 'invalid --valid attachment', `${JSON.stringify(s)} is not CONTAINERID/IFNAME`)
+  return { containerID: s.slice(0, i), ifname: s.slice(i + 1) }
+}
+
+/** gcCommand garbage-collects a network's attachments that are not listed as valid. */
+export const gcCommand: CommandModule<object, GcOptions> = {
+  command: 'gc <network>',
+  describe: 'remove what belongs to attachments that are no longer valid',
+  builder: (y) =>
+    cacheOption(networkOptions(y))
+      .option('valid', { type: 'string', array: true, describe: 'an attachment still in use, CONTAINERID/IFNAME (repeatable)' })
+      .option('all', { type: 'boolean', describe: 'no attachment is valid: clean up every cached attachment of the network' })
+      .conflicts('valid', 'all')
+      .check((a) => {
+        if (!a.all && (a.valid === undefined || a.valid.length === 0)) throw new Error('one of --valid ID/IFNAME or --all is required')
+        return true
+      }) as never,
+  handler: async (argv) => {
+    const list = await loadNetwork(argv.network, confDirOf(argv))
+    const validAttachments = argv.all ? [] : (argv.valid ?? []).map(parseAttachment)
+    await gcList(list, { validAttachments, cacheDir: cacheDirOf(argv), pluginDirs: pluginDirsOf(argv) }, executorDeps(argv))
+  },
+}

@@ -1,0 +1,16 @@
+// `cni-chain status NETWORK`: ask every plugin of the list whether it can serve ADD.
+import type { CommandModule } from 'yargs'
+import { statusList } from '../../../chain/executor.js'
+import { loadNetwork } from '../../../chain/conf-load.js'
+import { type NetworkOptions, confDirOf, executorDeps, networkOptions, pluginDirsOf } from '../runtime.js'
+
+/** statusCommand runs STATUS; silent when every plugin is ready. */
+export const statusCommand: CommandModule<object, NetworkOptions> = {
+  command: 'status <network>',
+  describe: 'tell whether the network can serve ADD',
+  builder: (y) => networkOptions(y) as never,
+  handler: async (argv) => {
+    const list = await loadNetwork(argv.network, confDirOf(argv))
+    await statusList(list, pluginDirsOf(argv), executorDeps(argv))
+  },
+}

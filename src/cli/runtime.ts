@@ -1,0 +1,102 @@
+// What the CLI commands share: the runtime options (cnitool's defaults from the environment),
+// turning parsed arguments into the executor's RuntimeArgs, and the executor's dependencies.
+// Nothing here runs a verb; commands call chain/ with what this returns.
+import { createHash } from 'node:crypto'
+import { resolve } from 'node:path'
+import type { Argv } from 'yargs'
+import { CniError, ErrorCode } from '../cni/errors.js'
+import { isObject } from '../cni/keys.js'
+import { parseCniArgs } from '../cni/args.js'
+import type { JsonObject } from '../cni/types.js'
+import { createRealHost } from '../host/real.js'
+import { builtinDefinition } from '../../chain/builtin-definitions.js'
+import type { ExecutorDeps, RuntimeArgs } from '../../chain/executor.js'
+import { combinedRunner, externalRunner } from '../../chain/runner.js'
+
+/** Options every command that loads a network accepts. */
+export interface NetworkOptions {
+  network: string
+  'conf-dir'?: string
+  'bin-dir'?: string
+  builtins: boolean
+}
+
+/** Options of add / check / del. */
+export interface AttachmentOptions extends NetworkOptions {
+  netns: string
+  'container-id'?: string
+  ifname?: string
+  'cap-args'?: string
+  args?: string
+  'cache-dir'?: string
+}
+
+/** networkOptions adds the conf dir / plugin dir options. */
+export const networkOptions = <T>(y: Argv<T>) =>
+  y
+    .positional('network', { type: 'string', demandOption: true, describe: 'network name in the conf dir, or a path to a .conflist/.conf file' })
+    .option('conf-dir', { type: 'string', describe: 'directory of network configurations', defaultDescription: '$NETCONFPATH or /etc/cni/net.d' })
+    .option('bin-dir', { type: 'string', describe: 'plugin directories, colon separated', defaultDescription: '$CNI_PATH or /opt/cni/bin' })
+    .option('builtins', { type: 'boolean', default: true, describe: 'run the built-in plugins in-process (--no-builtins: execute every type from the plugin dirs)' })
+
+/** cacheOption adds --cache-dir. */
+export const cacheOption = <T>(y: Argv<T>) =>
+  y.option('cache-dir', { type: 'string', describe: 'result cache directory (libcni layout)', defaultDescription: '/var/lib/cni' })
+
+/** attachmentOptions adds everything add / check / del take. */
+export const attachmentOptions = <T>(y: Argv<T>) =>
+  cacheOption(networkOptions(y))
+    .positional('netns', { type: 'string', demandOption: true, describe: 'network namespace path, e.g. /run/netns/pod1' })
+    .option('container-id', { type: 'string', describe: 'container id', defaultDescription: 'cnitool- + 20 hex of sha512(netns path)' })
+    .option('ifname', { type: 'string', describe: 'interface name in the namespace', defaultDescription: '$CNI_IFNAME or eth0' })
+    .option('cap-args', { type: 'string', describe: 'capability args as a JSON object, e.g. {"portMappings":[...]}', defaultDescription: '$CAP_ARGS' })
+    .option('args', { type: 'string', describe: "CNI_ARGS pairs 'K=V;K=V'", defaultDescription: '$CNI_ARGS' })
+
+const env = process.env
+
+/** confDirOf: --conf-dir, $NETCONFPATH or /etc/cni/net.d. */
+export const confDirOf = (o: { 'conf-dir'?: string }): string => o['conf-dir'] ?? (env.NETCONFPATH || '/etc/cni/net.d')
+
+/** pluginDirsOf: --bin-dir, $CNI_PATH or /opt/cni/bin, split on ":". */
+export const pluginDirsOf = (o: { 'bin-dir'?: string }): string[] =>
+  (o['bin-dir'] ?? (env.CNI_PATH || '/opt/cni/bin')).split(':').filter((d) => d !== '')
+
+/** cacheDirOf: --cache-dir or /var/lib/cni. */
+export const cacheDirOf = (o: { 'cache-dir'?: string }): string => o['cache-dir'] ?? '/var/lib/cni'
+
+/** defaultContainerId is cnitool's: "cnitool-" and the first 20 hex digits of sha512(netns). */
+export const defaultContainerId = (netnsPath: string): string =>
+  `cnitool-${createHash('sha512').update(netnsPath).digest('hex').slice(0, 20)}`
+
+const parseCapArgs = (raw: string | undefined): JsonObject => {
+  if (raw === undefined || raw === '') return {}
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(raw)
+  } catch (err) {
+    throw new CniError(ErrorCode.DecodingFailure, 'invalid capability args', (err as Error).message)
+  }
+  if (!isObject(parsed)) throw new CniError(ErrorCode.DecodingFailure, 'invalid capability args', 'must be a JSON object')
+  return parsed
+}
+
+/** runtimeArgsOf resolves add / check / del options into the executor's RuntimeArgs. */
+export const runtimeArgsOf = (o: AttachmentOptions): RuntimeArgs => {
+  const netns = resolve(o.netns)
+  return {
+    containerId: o['container-id'] ?? defaultContainerId(netns),
+    netns,
+    ifname: o.ifname ?? (env.CNI_IFNAME || 'eth0'),
+    args: parseCniArgs(o.args ?? env.CNI_ARGS ?? ''),
+    capabilityArgs: parseCapArgs(o['cap-args'] ?? env.CAP_ARGS),
+    cacheDir: cacheDirOf(o),
+    pluginDirs: pluginDirsOf(o),
+  }
+}
+
+/** executorDeps returns the runner (built-ins in-process unless disabled) and the real file seam. */
+export const executorDeps = (o: { builtins?: boolean }): ExecutorDeps => {
+  const host = createRealHost()
+  const runner = o.builtins === false ? externalRunner() : combinedRunner(builtinDefinition, createRealHost)
+  return { runner, files: host.files, warn: (text) => void process.stderr.write(`cni-chain: ${text}`) }
+}

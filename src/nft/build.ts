@@ -1,0 +1,104 @@
+// Typed builders for the libnftables JSON that nft 1.0.6 accepts (shapes checked against
+// `nft -j list` output on this machine). Generic on purpose: portmap and firewall share them.
+import type { NftCommand, NftObject } from './types.js'
+
+export type NftFamily = 'ip' | 'ip6' | 'inet'
+
+/** Where an object lives: family + table. */
+export interface TableRef {
+  family: NftFamily
+  table: string
+}
+
+/** Base-chain properties (a chain with a hook). */
+export interface BaseChainSpec {
+  type: 'filter' | 'nat' | 'route'
+  hook: 'prerouting' | 'input' | 'forward' | 'output' | 'postrouting'
+  /** numeric priority (JSON needs numbers; named priorities are text-syntax only) */
+  prio: number
+  policy?: 'accept' | 'drop'
+}
+
+// ---- objects -------------------------------------------------------------------------------
+
+/** tableObj is the `table` object. */
+export const tableObj = (t: TableRef): NftObject => ({ table: { family: t.family, name: t.table } })
+
+/** chainObj is a regular chain, or a base chain when `base` is given. */
+export const chainObj = (t: TableRef, name: string, base?: BaseChainSpec): NftObject => ({
+  chain: {
+    family: t.family, table: t.table, name,
+    ...(base ? { type: base.type, hook: base.hook, prio: base.prio, policy: base.policy ?? 'accept' } : {}),
+  },
+})
+
+/** mapObj is a map with a (possibly concatenated) key type and a data type such as "verdict". */
+export const mapObj = (t: TableRef, name: string, keyType: string[], data: string): NftObject => ({
+  map: { family: t.family, table: t.table, name, type: keyType.length === 1 ? keyType[0] : keyType, map: data },
+})
+
+/** ruleObj is a rule; `comment` (≤128 bytes) is the only per-rule metadata nft 1.0.6 keeps in JSON. */
+export const ruleObj = (t: TableRef, chain: string, expr: unknown[], comment?: string): NftObject => ({
+  rule: { family: t.family, table: t.table, chain, expr, ...(comment !== undefined ? { comment } : {}) },
+})
+
+/** elementObj lists map/set elements; each is a key, or [key, value] for maps. */
+export const elementObj = (t: TableRef, name: string, elem: unknown[]): NftObject => ({
+  element: { family: t.family, table: t.table, name, elem },
+})
+
+// ---- commands ------------------------------------------------------------------------------
+
+export const add = (o: NftObject): NftCommand => ({ add: o })
+export const flush = (o: NftObject): NftCommand => ({ flush: o })
+export const del = (o: NftObject): NftCommand => ({ delete: o })
+
+// ---- expressions ---------------------------------------------------------------------------
+
+export type Op = '==' | '!='
+
+/** payload is a header field, e.g. payload('ip', 'daddr'), payload('th', 'dport'). */
+export const payload = (protocol: string, field: string): unknown => ({ payload: { protocol, field } })
+/** meta is a meta key, e.g. meta('l4proto'), meta('mark'), meta('iifname'). */
+export const meta = (key: string): unknown => ({ meta: { key } })
+/** fibDaddrType is `fib daddr type`. */
+export const fibDaddrType = (): unknown => ({ fib: { result: 'type', flags: ['daddr'] } })
+/** concat joins expressions or values (`a . b . c`). */
+export const concat = (...parts: unknown[]): unknown => ({ concat: parts })
+/** prefix is ADDR/LEN. */
+export const prefix = (addr: string, len: number): unknown => ({ prefix: { addr, len } })
+/** range is LOW-HIGH. */
+export const range = (low: number | string, high: number | string): unknown => ({ range: [low, high] })
+/** bitAnd is `left & right`. */
+export const bitAnd = (left: unknown, right: number): unknown => ({ '&': [left, right] })
+
+// ---- statements ----------------------------------------------------------------------------
+
+/** match is `left OP right`. */
+export const match = (left: unknown, right: unknown, op: Op = '=='): unknown => ({ match: { op, left, right } })
+export const jump = (target: string): unknown => ({ jump: { target } })
+export const goto = (target: string): unknown => ({ goto: { target } })
+export const ret = (): unknown => ({ return: null })
+export const drop = (): unknown => ({ drop: null })
+export const accept = (): unknown => ({ accept: null })
+export const masquerade = (): unknown => ({ masquerade: null })
+/** vmap is `KEY vmap @MAP`. */
+export const vmap = (key: unknown, mapName: string): unknown => ({ vmap: { key, data: `@${mapName}` } })
+/** markOr is `meta mark set meta mark | BITS`. */
+export const markOr = (bits: number): unknown => ({ mangle: { key: meta('mark'), value: { '|': [meta('mark'), bits] } } })
+/** markXor is `meta mark set meta mark ^ BITS` (clears bits known to be set). */
+export const markXor = (bits: number): unknown => ({ mangle: { key: meta('mark'), value: { '^': [meta('mark'), bits] } } })
+/** markHas is `meta mark & BITS == BITS`. */
+export const markHas = (bits: number): unknown => match(bitAnd(meta('mark'), bits), bits)
+/** dnat is `dnat ip to ADDR:PORT` or `dnat ip6 to [ADDR]:PORT` (the family is required in inet tables). */
+export const dnat = (family: 'ip' | 'ip6', addr: string, port?: number): unknown =>
+  ({ dnat: { family, addr, ...(port !== undefined ? { port } : {}) } })
+
+// ---- verdict-map elements ------------------------------------------------------------------
+
+/** gotoElem is one `KEY : goto CHAIN` element; a multi-part key becomes a concatenation. */
+export const gotoElem = (key: readonly (string | number)[], chain: string): unknown[] =>
+  [key.length === 1 ? key[0] : { concat: [...key] }, goto(chain)]
+
+/** elemKey is the key half of an element (for `delete element`). */
+export const elemKey = (key: readonly (string | number)[]): unknown => (key.length === 1 ? key[0] : { concat: [...key] })

@@ -1,0 +1,21 @@
+// Which steps of a failed group took effect, so rollback undoes exactly those. Undoing a step that
+// never ran could destroy something that is not ours (an `add` that failed with "File exists"
+// would have its `del` undo remove the other owner's object).
+import { HostError } from '../host/types.js'
+import type { PlannedStep } from './types.js'
+
+/**
+ * appliedBeforeFailure returns the steps of `group` that had been applied when it failed with
+ * `err`: for an ip/tc batch the lines before the one the tool names (`Command failed -:N`), none
+ * when it cannot tell; for sysctl every entry (`sysctl -w` goes on past a bad key, and restoring
+ * an old value is harmless); none for the atomic kinds (an nft transaction, a file, conntrack).
+ */
+export const appliedBeforeFailure = <S extends PlannedStep>(group: S[], err: unknown): S[] => {
+  const kind = group[0]?.kind
+  if (kind === 'sysctl') return group
+  if (kind !== 'ip' && kind !== 'tc') return []
+  if (group.length === 1) return []
+  const text = err instanceof HostError ? err.stderr : ''
+  const line = /Command failed -:(\d+)/.exec(text)?.[1]
+  return line === undefined ? [] : group.slice(0, Number(line) - 1)
+}

@@ -1,0 +1,100 @@
+// Process helpers for the e2e harness: run a command (in a netns) and start background servers.
+// Everything goes through execa argument arrays (no shell). Children get a clean environment:
+// NODE_EXTRA_CA_CERTS triples Node's start-up, and tap's coverage hooks (NODE_OPTIONS,
+// NODE_V8_COVERAGE) would instrument every plugin binary the tests start.
+import { execa, type ResultPromise } from 'execa'
+import { fileURLToPath } from 'node:url'
+import type { Netns } from './types.js'
+
+/** Absolute path of the repository root (no trailing slash). */
+export const repoRoot: string = fileURLToPath(new URL('../../..', import.meta.url)).replace(/\/$/, '')
+
+/** Output of a finished command; exitCode is -1 when it was killed (timeout) or could not start. */
+export interface RunResult {
+  stdout: string
+  stderr: string
+  exitCode: number
+}
+
+export interface RunOptions {
+  input?: string
+  env?: Record<string, string>
+  timeoutMs?: number
+}
+
+const DROPPED_ENV = ['NODE_EXTRA_CA_CERTS', 'NODE_OPTIONS', 'NODE_V8_COVERAGE']
+
+/** childEnv returns the parent environment without the variables that slow or instrument children. */
+export const childEnv = (extra: Record<string, string> = {}): Record<string, string> => {
+  const env: Record<string, string> = {}
+  for (const [k, v] of Object.entries(process.env)) {
+    if (v !== undefined && !DROPPED_ENV.includes(k) && !k.startsWith('_TAPJS') && !k.startsWith('TAP_')) env[k] = v
+  }
+  return { ...env, ...extra }
+}
+
+/** argv for `cmd args` inside `ns` (`ip netns exec NAME ...`) or in the current namespace. */
+export const inNetns = (ns: Netns | undefined, cmd: string, args: readonly string[]): [string, string[]] =>
+  ns ? ['ip', ['netns', 'exec', ns.name, cmd, ...args]] : [cmd, [...args]]
+
+/**
+ * run executes `cmd args` in `ns` (or here when undefined) and never throws on a non-zero exit.
+ * Default timeout 30 s; a timed-out command reports exitCode -1.
+ */
+export const run = async (ns: Netns | undefined, cmd: string, args: string[], opts: RunOptions = {}): Promise<RunResult> => {
+  const [file, argv] = inNetns(ns, cmd, args)
+  const r = await execa(file, argv, {
+    reject: false,
+    env: childEnv(opts.env),
+    extendEnv: false,
+    timeout: opts.timeoutMs ?? 30_000,
+    ...(opts.input !== undefined ? { input: opts.input } : { stdin: 'ignore' as const }),
+  })
+  return {
+    stdout: String(r.stdout ?? ''),
+    stderr: String(r.stderr ?? '') || (r.failed && r.exitCode === undefined ? r.shortMessage ?? '' : ''),
+    exitCode: r.exitCode ?? -1,
+  }
+}
+
+/** runOk is run() that throws with the command line and stderr when the exit code is not 0. */
+export const runOk = async (ns: Netns | undefined, cmd: string, args: string[], opts: RunOptions = {}): Promise<RunResult> => {
+  const r = await run(ns, cmd, args, opts)
+  if (r.exitCode !== 0) {
+    const where = ns ? ` (in ${ns.name})` : ''
+    throw new Error(`${cmd} ${args.join(' ')}${where} exited ${r.exitCode}: ${r.stderr.trim()}`)
+  }
+  return r
+}
+
+/**
+ * spawnBackground starts a long-running command in its own process group (so forked children
+ * die with it). Returns the child; kill it with killGroup(child.pid).
+ */
+export const spawnBackground = (ns: Netns | undefined, cmd: string, args: string[]): ResultPromise => {
+  const [file, argv] = inNetns(ns, cmd, args)
+  const child = execa(file, argv, {
+    reject: false,
+    detached: true,
+    env: childEnv(),
+    extendEnv: false,
+    stdin: 'ignore',
+    stdout: 'ignore',
+    stderr: 'pipe',
+    buffer: { stderr: true },
+  })
+  return child
+}
+
+/** killGroup sends SIGKILL to the process group led by `pid` (ignores ESRCH). */
+export const killGroup = (pid: number | undefined): void => {
+  if (pid === undefined) return
+  try {
+    process.kill(-pid, 'SIGKILL')
+  } catch {
+    // already gone
+  }
+}
+
+/** sleep resolves after ms milliseconds. */
+export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))

@@ -1,0 +1,126 @@
+import t from 'tap'
+import { createFakeHost, type FakeHost } from '../../../src/host/fake.js'
+import { applyPlan, groupSteps, runSteps } from '../../../src/plan/apply.js'
+import { appliedBeforeFailure } from '../../../src/plan/applied.js'
+import { HostError } from '../../../src/host/types.js'
+import type { PlannedStep } from '../../../src/plan/types.js'
+
+const P = '/run/netns/pod'
+const ip = (args: string, extra: Partial<PlannedStep> = {}): PlannedStep => ({ kind: 'ip', netns: P, args: args.split(' '), ...extra } as PlannedStep)
+const tc = (args: string, extra: Partial<PlannedStep> = {}): PlannedStep => ({ kind: 'tc', args: args.split(' '), ...extra } as PlannedStep)
+const sysctl = (key: string, value: string, extra: Partial<PlannedStep> = {}): PlannedStep => ({ kind: 'sysctl', netns: P, key, value, ...extra } as PlannedStep)
+const nft = (name: string, extra: Partial<PlannedStep> = {}): PlannedStep => ({ kind: 'nft', batch: [{ add: { table: { family: 'inet', name } } }], ...extra } as PlannedStep)
+
+// The calls as "tool netns args", for comparing sequences.
+const trace = (h: FakeHost): string[] => h.calls.map((c) => {
+  if (c.tool === 'nft') return `nft ${JSON.stringify(c.args)}`
+  return `${c.tool}${c.netns ? `@${c.netns}` : ''} ${(c.args as unknown[]).join(' ')}`
+})
+
+t.test('grouping: consecutive ip/tc/sysctl steps of one netns and policy share a process; nft never groups', async (t) => {
+  const steps = [ip('link set eth0 mtu 1400'), ip('link set eth0 up'), sysctl('net/a', '1'), sysctl('net/b', '2'),
+    ip('link set eth0 down', { ignoreFailure: true }), ip('x', { netns: '/other' }), tc('qdisc add'), tc('qdisc add2'), nft('a'), nft('b')]
+  t.strictSame(groupSteps(steps).map((g) => g.length), [2, 2, 1, 1, 2, 1, 1])
+})
+
+t.test('a grouped plan reaches the host as one call per group, in order', async (t) => {
+  const h = createFakeHost()
+  const runs: string[] = []
+  const origIp = h.ip.run
+  h.ip.run = async (cmds, netns, opts) => { runs.push(`ip x${cmds.length}`); return origIp(cmds, netns, opts) }
+  const origSysctl = h.sysctl.write
+  h.sysctl.write = async (e, netns) => { runs.push(`sysctl x${e.length}`); return origSysctl(e, netns) }
+  await applyPlan({ steps: [ip('link set a up'), ip('link set b up'), sysctl('net/a', '1'), sysctl('net/b', '2'), nft('t')] }, h)
+  t.strictSame(runs, ['ip x2', 'sysctl x2'])
+  t.strictSame(trace(h), [`ip@${P} link set a up`, `ip@${P} link set b up`, `sysctl@${P} net/a 1`, `sysctl@${P} net/b 2`,
+    'nft [{"add":{"table":{"family":"inet","name":"t"}}}]'])
+  t.equal(h.sysctls.get(`${P}|net/b`), '2')
+})
+
+t.test('failure: the undo steps of everything applied run in reverse, then the error is rethrown', async (t) => {
+  const h = createFakeHost()
+  h.failures.set('nft -j -f', 'Error: Could not process rule: File exists')
+  const plan = {
+    steps: [
+      sysctl('net/a', '1', { undo: [{ kind: 'sysctl', netns: P, key: 'net/a', value: '0' }] }),
+      ip('link set eth0 mtu 1400', { undo: [{ kind: 'ip', netns: P, args: ['link', 'set', 'eth0', 'mtu', '1500'] }] }),
+      ip('link set eth0 up', { undo: [{ kind: 'ip', netns: P, args: ['link', 'set', 'eth0', 'down'] }] }),
+      tc('qdisc add dev eth0 root tbf', { undo: [{ kind: 'tc', args: ['qdisc', 'del', 'dev', 'eth0', 'root'] }] }),
+      nft('t', { undo: [{ kind: 'nft', batch: [{ delete: { table: { family: 'inet', name: 't' } } }] }] }),
+      ip('never run'),
+    ],
+  }
+  await t.rejects(applyPlan(plan, h), { name: 'HostError', message: /File exists/ })
+  t.strictSame(trace(h), [
+    `sysctl@${P} net/a 1`,
+    `ip@${P} link set eth0 mtu 1400`,
+    `ip@${P} link set eth0 up`,
+    'tc qdisc add dev eth0 root tbf',
+    'nft [{"add":{"table":{"family":"inet","name":"t"}}}]',
+    // rollback: the failed nft transaction applied nothing, so its undo does not run
+    'tc qdisc del dev eth0 root',
+    `ip@${P} link set eth0 down`,
+    `ip@${P} link set eth0 mtu 1500`,
+    `sysctl@${P} net/a 0`,
+  ])
+  t.equal(h.sysctls.get(`${P}|net/a`), '0')
+})
+
+t.test('a batch that fails midway undoes only the lines before the failing one', async (t) => {
+  const h = createFakeHost()
+  h.failures.set(`ip link add b@${P}`, 'RTNETLINK answers: File exists')
+  const undo = (name: string): PlannedStep['undo'] => [{ kind: 'ip', netns: P, args: ['link', 'del', name] }]
+  await t.rejects(applyPlan({ steps: [ip('link add a', { undo: undo('a') }), ip('link add b', { undo: undo('b') }), ip('link add c', { undo: undo('c') })] }, h),
+    { message: /File exists\nCommand failed -:2/ })
+  // b existed before (not ours): it must not be deleted; c never ran
+  t.strictSame(trace(h), [`ip@${P} link add a`, `ip@${P} link add b`, `ip@${P} link del a`])
+})
+
+t.test('appliedBeforeFailure per kind', async (t) => {
+  const g = [ip('a'), ip('b'), ip('c')]
+  t.strictSame(appliedBeforeFailure(g, new HostError('ip', [], 'x\nCommand failed -:3')), g.slice(0, 2))
+  t.strictSame(appliedBeforeFailure(g, new Error('no line')), [], 'unknown line: undo nothing')
+  t.strictSame(appliedBeforeFailure([ip('a')], new HostError('ip', [], 'x')), [])
+  const s = [sysctl('net/a', '1'), sysctl('net/b', '1')]
+  t.strictSame(appliedBeforeFailure(s, new Error('x')), s, 'sysctl -w continues past a bad key')
+  t.strictSame(appliedBeforeFailure([nft('t')], new Error('x')), [], 'nft is atomic')
+})
+
+t.test('ignoreFailure: a failing best-effort group does not stop the plan, and all its lines run (-force)', async (t) => {
+  const h = createFakeHost()
+  h.failures.set(`ip link del a@${P}`, 'Cannot find device "a"')
+  let forced: boolean | undefined
+  const orig = h.ip.run
+  h.ip.run = async (cmds, netns, opts) => { forced = opts?.continueOnError; return orig(cmds, netns, opts) }
+  await applyPlan({ steps: [ip('link del a', { ignoreFailure: true }), ip('link del b', { ignoreFailure: true }), nft('after')] }, h)
+  t.equal(forced, true)
+  t.strictSame(trace(h), [`ip@${P} link del a`, `ip@${P} link del b`, 'nft [{"add":{"table":{"family":"inet","name":"after"}}}]'])
+})
+
+t.test('a failing step without ignoreFailure after ignored ones still rolls back and throws', async (t) => {
+  const h = createFakeHost()
+  h.failures.set('tc qdisc add', 'RTNETLINK answers: Invalid argument')
+  await t.rejects(applyPlan({ steps: [
+    { kind: 'write-file', path: '/s/f', content: 'x', mode: 0o600, undo: [{ kind: 'remove-file', path: '/s/f' }] },
+    ip('link del gone', { ignoreFailure: true }),
+    tc('qdisc add dev eth0 root'),
+  ] }, h), { message: /Invalid argument/ })
+  t.strictSame(trace(h), ['files write /s/f', `ip@${P} link del gone`, 'tc qdisc add dev eth0 root', 'files remove /s/f'])
+  t.equal(h.files.contents.size, 0)
+})
+
+t.test('undo failures are ignored; the original error is reported', async (t) => {
+  const h = createFakeHost()
+  h.failures.set('sysctl net/b', 'permission denied')
+  h.failures.set('sysctl net/a', 'undo fails too')
+  await t.rejects(applyPlan({ steps: [
+    { kind: 'conntrack-delete', family: 'ipv4', protocol: 'udp', port: 53 },
+    sysctl('net/b', '1', { undo: [{ kind: 'sysctl', netns: P, key: 'net/a', value: '0' }] }),
+  ] }, h), { message: /permission denied/ })
+})
+
+t.test('runSteps applies bare steps in groups with no rollback', async (t) => {
+  const h = createFakeHost()
+  await runSteps([{ kind: 'ip', args: ['a'] }, { kind: 'ip', args: ['b'] }, { kind: 'remove-file', path: '/x' }], h)
+  t.strictSame(trace(h), ['ip a', 'ip b', 'files remove /x'])
+})
