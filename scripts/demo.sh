@@ -27,7 +27,9 @@ dir=$(mktemp -d "/tmp/cc-demo-$id-XXXX")
 export CNI_PATH=${DEMO_CNI_PATH:-"$REPO/bin:/usr/lib/cni"} CNI_CACHE_DIR=$dir/cache
 server_pid='' added=''
 node_ns() { ip netns exec "$NODE" "$@"; }
-cnirun_node() { node_ns env CNI_PATH="$CNI_PATH" CNI_CACHE_DIR="$CNI_CACHE_DIR" "$CC_CNIRUN" "$@"; }
+# the runtime passes the same capability args on every verb, as containerd and CRI-O do
+caps='{"portMappings":[{"hostPort":8080,"containerPort":80,"protocol":"tcp"}]}'
+cnirun_node() { node_ns env CAP_ARGS="$caps" CNI_PATH="$CNI_PATH" CNI_CACHE_DIR="$CNI_CACHE_DIR" "$CC_CNIRUN" "$@"; }
 
 cleanup() {
   set +e
@@ -68,10 +70,8 @@ say "conflist ($dir/demo.conflist), CNI_PATH=$CNI_PATH"
 cat "$dir/demo.conflist"
 
 say "CNI ADD through libcni, CAP_ARGS portMappings 8080 -> 80"
-caps='{"portMappings":[{"hostPort":8080,"containerPort":80,"protocol":"tcp"}]}'
-result=$(node_ns env CAP_ARGS="$caps" CNI_PATH="$CNI_PATH" CNI_CACHE_DIR="$CNI_CACHE_DIR" \
-  "$CC_CNIRUN" add "$dir/demo.conflist" "/run/netns/$POD" demo-pod eth0)
-added=1
+added=1 # from here on, cleanup runs DEL (it is idempotent, and a failed ADD needs it too)
+result=$(cnirun_node add "$dir/demo.conflist" "/run/netns/$POD" demo-pod eth0)
 echo "$result"
 pod_ip=$(node -e 'console.log(JSON.parse(process.argv[1]).ips[0].address.split("/")[0])' "$result")
 echo "pod address: $pod_ip"

@@ -13,7 +13,7 @@ import type { JsonObject, PluginConf, Result } from '../../src/cni/types.js'
 import { SUPPORTED_VERSIONS } from '../../src/cni/versions.js'
 import type { Host } from '../../src/host/types.js'
 import { applyPlan } from '../../src/plan/apply.js'
-import type { MetaPlugin, PlannedVerb } from '../../src/plan/meta-plugin.js'
+import { applyWithRecovery, type MetaPlugin, type PlannedVerb } from '../../src/plan/meta-plugin.js'
 import type { Plan } from '../../src/plan/types.js'
 import type { Verb } from '../../src/skel/env.js'
 import type { PluginDefinition, PluginRequest } from '../../src/skel/plugin.js'
@@ -30,6 +30,8 @@ export interface ChainDeps {
 
 type Sub = { type: string; entry: JsonObject; meta: MetaPlugin | undefined }
 type Segment = { builtin: true; subs: Sub[] } | { builtin: false; sub: Sub }
+/** a built-in sub-plugin's plan with the request it was made for */
+type Planned = { sub: Sub; req: PluginRequest; plan: Plan }
 
 const GC_KEYS = ['cni.dev/valid-attachments', 'cni.dev/attachments'] as const
 
@@ -108,7 +110,7 @@ const normalize = (json: JsonObject | Result, cniVersion: string): Result => {
  * fails (and was rolled back), each plan is applied on its own to find the culprit: ADD throws the
  * first failure, DEL/GC return every failure.
  */
-const applyMerged = async (items: { sub: Sub; plan: Plan }[], verb: PlannedVerb, name: string, host: Host): Promise<CniError[]> => {
+const applyMerged = async (items: Planned[], verb: PlannedVerb, name: string, host: Host): Promise<CniError[]> => {
   if (items.length === 0) return []
   if (items.length > 1) {
     try {
@@ -119,9 +121,10 @@ const applyMerged = async (items: { sub: Sub; plan: Plan }[], verb: PlannedVerb,
     }
   }
   const errors: CniError[] = []
-  for (const { sub, plan } of items) {
+  for (const { sub, req, plan } of items) {
     try {
-      await applyPlan(plan, host)
+      // alone, a plugin may recover (portmap names a port's owner, retries DEL without foreign keys)
+      await applyWithRecovery(sub.meta as MetaPlugin, verb, req, host, plan)
     } catch (err) {
       const e = wrapPluginError(err, verb, sub.type, name)
       if (verb === 'ADD') throw e
@@ -138,12 +141,12 @@ export const createChainPlugin = (deps: ChainDeps): PluginDefinition => {
 
   /** plansOf plans DEL or GC for a built-in segment, collecting planning errors. */
   const plansOf = async (verb: 'DEL' | 'GC', req: PluginRequest, subs: Sub[], prev: Result | undefined, host: Host, errors: CniError[]) => {
-    const items: { sub: Sub; plan: Plan }[] = []
+    const items: Planned[] = []
     for (const sub of subs) {
       try {
         checkSubVersion(sub, req.conf.cniVersion)
-        const conf = subConf(req.conf, sub, prev)
-        items.push({ sub, plan: await (sub.meta as MetaPlugin).plan(verb, subRequest(req, verb, conf), host) })
+        const subReq = subRequest(req, verb, subConf(req.conf, sub, prev))
+        items.push({ sub, req: subReq, plan: await (sub.meta as MetaPlugin).plan(verb, subReq, host) })
       } catch (err) {
         errors.push(wrapPluginError(err, verb, sub.type, req.conf.name))
       }
@@ -165,14 +168,15 @@ export const createChainPlugin = (deps: ChainDeps): PluginDefinition => {
         }
         continue
       }
-      const items: { sub: Sub; plan: Plan }[] = []
+      const items: Planned[] = []
       for (const sub of seg.subs) {
         try {
           checkSubVersion(sub, conf.cniVersion)
-          const plan = await (sub.meta as MetaPlugin).plan('ADD', subRequest(req, 'ADD', subConf(conf, sub, prev)), host)
+          const subReq = subRequest(req, 'ADD', subConf(conf, sub, prev))
+          const plan = await (sub.meta as MetaPlugin).plan('ADD', subReq, host)
           if (!plan.result) throw new CniError(ErrorCode.Internal, `${sub.type}: ADD plan has no result`)
           prev = normalize(plan.result, conf.cniVersion)
-          items.push({ sub, plan })
+          items.push({ sub, req: subReq, plan })
         } catch (err) {
           throw wrapPluginError(err, 'ADD', sub.type, conf.name)
         }

@@ -148,7 +148,7 @@ export const parsePortmapConfig = (conf: PluginConf, ifname: string): PortmapCon
   if (cfg.stateDir.split('/').includes('..')) throw invalidConfig('stateDir must not contain ".."')
   if (isObject(top.prevResult)) {
     try {
-      cfg.prevResult = toCurrentResult(top.prevResult)
+      cfg.prevResult = toCurrentResult(top.prevResult, conf.cniVersion)
     } catch (err) {
       throw invalidConfig(`could not parse prevResult: ${err instanceof Error ? err.message : String(err)}`)
     }

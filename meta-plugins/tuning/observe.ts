@@ -15,7 +15,7 @@ export const requirePrevResult = (req: PluginRequest): Result => {
   const raw = getKey(req.conf, 'prevResult')
   if (raw === undefined || raw === null) throw new CniError(ErrorCode.InvalidConfig, 'Required prevResult missing')
   try {
-    return toCurrentResult(raw)
+    return toCurrentResult(raw, req.conf.cniVersion)
   } catch (err) {
     throw new CniError(ErrorCode.InvalidConfig, 'could not parse prevResult', err instanceof Error ? err.message : String(err))
   }

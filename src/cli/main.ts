@@ -8,7 +8,6 @@ import { checkCommand } from './commands/check.js'
 import { delCommand } from './commands/del.js'
 import { gcCommand } from './commands/gc.js'
 import { portsCommand } from './commands/ports.js'
-import { portsCommand } from './commands/ports.js'
 import { statusCommand } from './commands/status.js'
 import { versionCommand } from './commands/version.js'
 
@@ -26,7 +25,6 @@ const main = async (): Promise<void> => {
     .command(checkCommand)
     .command(delCommand)
     .command(gcCommand)
-    .command(portsCommand)
     .command(portsCommand)
     .command(statusCommand)
     .command(versionCommand)

@@ -30,20 +30,26 @@ export interface MetaPlugin {
   status?(req: PluginRequest, host: Host): Promise<void>
 }
 
+/**
+ * applyWithRecovery applies a plan made by `meta`; when that fails, meta.recover may replace the
+ * error or the plan (applied once). Returns the plan that took effect.
+ */
+export const applyWithRecovery = async (meta: MetaPlugin, verb: PlannedVerb, req: PluginRequest, host: Host, plan: Plan): Promise<Plan> => {
+  try {
+    await applyPlan(plan, host)
+    return plan
+  } catch (err) {
+    const replacement = meta.recover ? await meta.recover(verb, req, host, plan, err) : undefined
+    if (!replacement) throw err
+    await applyPlan(replacement, host)
+    return replacement
+  }
+}
+
 /** pluginFromMeta turns a MetaPlugin into the handlers the dispatcher runs: plan, then apply. */
 export const pluginFromMeta = (meta: MetaPlugin): PluginDefinition => {
-  const planAndApply = async (verb: PlannedVerb, req: PluginRequest, host: Host): Promise<Plan> => {
-    const plan = await meta.plan(verb, req, host)
-    try {
-      await applyPlan(plan, host)
-      return plan
-    } catch (err) {
-      const replacement = meta.recover ? await meta.recover(verb, req, host, plan, err) : undefined
-      if (!replacement) throw err
-      await applyPlan(replacement, host)
-      return replacement
-    }
-  }
+  const planAndApply = async (verb: PlannedVerb, req: PluginRequest, host: Host): Promise<Plan> =>
+    applyWithRecovery(meta, verb, req, host, await meta.plan(verb, req, host))
   return {
     type: meta.type,
     versions: meta.versions,

@@ -83,3 +83,14 @@ t.test('assertResult checks the 0.3+/1.x shape', async (t) => {
   t.ok(assertResult({ cniVersion: '1.1.0', ips: [{ address: '10.0.0.2/24', interface: 0 }] }))
   t.throws(() => assertResult({ cniVersion: '1.1.0', interfaces: [{ mac: 'x' }] }), { code: 6, details: /interfaces\/0 must have required property 'name'/ })
 })
+
+t.test('ajvErrorText: at most five errors, then a count; enum and additionalProperties name the value', async (t) => {
+  const { ajvErrorText } = await import('../../../src/cni/ajv-errors.js')
+  t.equal(ajvErrorText(null, 'x'), 'x is invalid')
+  const errs = Array.from({ length: 7 }, (_, i) => ({ instancePath: `/${i}`, keyword: 'type', params: {}, schemaPath: '', message: 'must be string' }))
+  t.equal(ajvErrorText(errs, 'x'), '/0 /1 /2 /3 /4'.split(' ').map((p) => `x${p} must be string`).join('; ') + '; and 2 more')
+  t.equal(ajvErrorText([{ instancePath: '/a', keyword: 'enum', params: { allowedValues: ['p', 'q'] }, schemaPath: '', message: 'must be equal to one of the allowed values' }], 'c'),
+    'c/a must be equal to one of the allowed values (["p","q"])')
+  t.equal(ajvErrorText([{ instancePath: '', keyword: 'additionalProperties', params: { additionalProperty: 'zz' }, schemaPath: '' }], 'c'),
+    'c is invalid ("zz")')
+})

@@ -2,6 +2,7 @@
 import t from 'tap'
 import { chainObj, concat, dnat, gotoElem, markHas, markOr, markXor, masquerade, match, meta, payload, prefix, ruleObj, vmap } from '../../../src/nft/build.js'
 import { listedRules, mapElements } from '../../../src/nft/read.js'
+import type { NftObject } from '../../../src/nft/types.js'
 
 const T = { family: 'inet' as const, table: 't' }
 
@@ -23,7 +24,7 @@ t.test('shapes', async (t) => {
 })
 
 t.test('readers', async (t) => {
-  const objs = [
+  const objs: NftObject[] = [
     { map: { name: 'h4', elem: [[{ concat: ['10.0.0.1', 'tcp', 80] }, { goto: { target: 'pm1' } }], [{ concat: ['10.0.0.1', 'udp', 53] }, { accept: null }]] } },
     { rule: { chain: 'pm1', handle: 3, comment: 'k', expr: [{ return: null }] } },
     { rule: { chain: 'other', expr: [] } },
