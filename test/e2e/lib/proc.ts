@@ -1,10 +1,12 @@
 // Process helpers for the e2e harness: run a command (in a netns) and start background servers.
-// Everything goes through execa argument arrays (no shell). Children get a clean environment:
-// NODE_EXTRA_CA_CERTS triples Node's start-up, and tap's coverage hooks (NODE_OPTIONS,
-// NODE_V8_COVERAGE) would instrument every plugin binary the tests start.
+// Everything goes through execa argument arrays (no shell). Children get a clean environment
+// (test/lib/child-env.ts).
 import { execa, type ResultPromise } from 'execa'
 import { fileURLToPath } from 'node:url'
 import type { Netns } from './types.js'
+import { childEnv } from '../../lib/child-env.js'
+
+export { childEnv }
 
 /** Absolute path of the repository root (no trailing slash). */
 export const repoRoot: string = fileURLToPath(new URL('../../..', import.meta.url)).replace(/\/$/, '')
@@ -20,17 +22,6 @@ export interface RunOptions {
   input?: string
   env?: Record<string, string>
   timeoutMs?: number
-}
-
-const DROPPED_ENV = ['NODE_EXTRA_CA_CERTS', 'NODE_OPTIONS', 'NODE_V8_COVERAGE']
-
-/** childEnv returns the parent environment without the variables that slow or instrument children. */
-export const childEnv = (extra: Record<string, string> = {}): Record<string, string> => {
-  const env: Record<string, string> = {}
-  for (const [k, v] of Object.entries(process.env)) {
-    if (v !== undefined && !DROPPED_ENV.includes(k) && !k.startsWith('_TAPJS') && !k.startsWith('TAP_')) env[k] = v
-  }
-  return { ...env, ...extra }
 }
 
 /** argv for `cmd args` inside `ns` (`ip netns exec NAME ...`) or in the current namespace. */

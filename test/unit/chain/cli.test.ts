@@ -6,6 +6,7 @@ import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { build } from 'esbuild'
 import t from 'tap'
+import { childEnv } from '../../lib/child-env.js'
 import { FIXTURES, readLog } from './fixtures/helpers.js'
 
 // the CLI from today's sources, bundled once (running it through the TS loader costs seconds per call)
@@ -20,7 +21,7 @@ t.teardown(() => rmSync(t.testdirName, { recursive: true, force: true }))
 const cli = (args: string[], env: Record<string, string> = {}) => {
   const r = spawnSync(process.execPath, [BUNDLE, ...args], {
     encoding: 'utf8',
-    env: { ...process.env, CNI_PATH: FIXTURES, NETCONFPATH: '/nonexistent', ...env },
+    env: childEnv({ CNI_PATH: FIXTURES, NETCONFPATH: '/nonexistent', ...env }),
     timeout: 60_000,
   })
   return { code: r.status, stdout: r.stdout, stderr: r.stderr }

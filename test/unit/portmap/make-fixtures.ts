@@ -1,5 +1,5 @@
 // The fixture inputs (expected plans are stored in fixtures/portmap/*.json). Regenerate with
-// `UPDATE_FIXTURES=1 npx tap test/unit/portmap/fixtures.test.ts` and review the diff.
+// `UPDATE_FIXTURES=1 npx tap test/fixtures/portmap-plans.test.ts` and review the diff.
 import { podChainName } from '../../../meta-plugins/portmap/layout.js'
 import { baseConf, prevResult, type PortmapFixture } from './helpers.js'
 
