@@ -7,6 +7,7 @@ import { basename, dirname, extname, join } from 'node:path'
 import { CniError, ErrorCode, invalidConfig } from '../src/cni/errors.js'
 import { isObject } from '../src/cni/keys.js'
 import type { JsonObject } from '../src/cni/types.js'
+import { assertConfList, assertNetConf } from '../src/cni/schemas.js'
 import { isValidNetworkName } from '../src/cni/validate.js'
 import { CURRENT_VERSION, compareVersions, parseVersion } from '../src/cni/versions.js'
 
@@ -28,15 +29,6 @@ export interface LoadedList {
 
 const parseError = (source: string, details: string): CniError =>
   new CniError(ErrorCode.DecodingFailure, `error parsing configuration list ${source}`, details)
-
-/** readBool reads a flag as libcni does: a JSON bool or the string true/false (any case). */
-export const readBool = (raw: JsonObject, key: string): boolean => {
-  const v = raw[key]
-  if (v === undefined) return false
-  if (typeof v === 'boolean') return v
-  if (typeof v === 'string' && ['true', 'false'].includes(v.toLowerCase())) return v.toLowerCase() === 'true'
-  throw invalidConfig(`${key} must be a boolean or "true"/"false", got ${JSON.stringify(v)}`)
-}
 
 /**
  * selectVersion returns the version a list runs with: the highest of cniVersion and the entries
@@ -60,11 +52,32 @@ export const selectVersion = (cniVersion: string, cniVersions: unknown): string 
   return chosen
 }
 
+/** inContext prefixes a CniError's message with where it was found (a file, a plugin index). */
+const inContext = <T>(where: string, f: () => T): T => {
+  try {
+    return f()
+  } catch (err) {
+    if (err instanceof CniError) throw new CniError(err.code, `${where}: ${err.msg}`, err.details)
+    throw err
+  }
+}
+
+// one plugin object: the netconf schema (a `type` without path separators, boolean capabilities)
 const checkPlugin = (p: unknown, where: string): JsonObject => {
-  if (!isObject(p)) throw invalidConfig(`${where}: a plugin must be an object`)
-  if (typeof p.type !== 'string' || p.type === '') throw invalidConfig(`${where}: missing 'type'`)
-  if (/[/\\]/.test(p.type)) throw invalidConfig(`${where}: invalid plugin type ${JSON.stringify(p.type)}`)
-  return p
+  inContext(where, () => assertNetConf(p))
+  return p as JsonObject
+}
+
+/** parseObject decodes a config file's bytes into a JSON object (code 6 otherwise). */
+const parseObject = (bytes: Buffer, source: string): JsonObject => {
+  let raw: unknown
+  try {
+    raw = JSON.parse(bytes.toString('utf8'))
+  } catch (err) {
+    throw parseError(source, err instanceof Error ? err.message : String(err))
+  }
+  if (!isObject(raw)) throw parseError(source, 'not a JSON object')
+  return raw
 }
 
 /**
@@ -72,28 +85,16 @@ const checkPlugin = (p: unknown, where: string): JsonObject => {
  * errors. Bad JSON is code 6, a bad structure code 7.
  */
 export const parseConfList = (bytes: Buffer, source: string): LoadedList => {
-  let raw: unknown
-  try {
-    raw = JSON.parse(bytes.toString('utf8'))
-  } catch (err) {
-    throw parseError(source, err instanceof Error ? err.message : String(err))
-  }
-  if (!isObject(raw)) throw parseError(source, 'not a JSON object')
-  if (typeof raw.name !== 'string' || raw.name === '') throw invalidConfig(`${source}: missing or invalid 'name'`)
-  if (!isValidNetworkName(raw.name)) throw invalidConfig(`${source}: invalid characters found in network name ${JSON.stringify(raw.name)}`)
-  const cniVersion = raw.cniVersion ?? ''
-  if (typeof cniVersion !== 'string') throw invalidConfig(`${source}: cniVersion must be a string`)
-  const loadOnlyInlinedPlugins = readBool(raw, 'loadOnlyInlinedPlugins')
-  if (raw.plugins === undefined && loadOnlyInlinedPlugins) throw invalidConfig(`${source}: no plugins in list`)
-  if (raw.plugins !== undefined && !Array.isArray(raw.plugins)) throw invalidConfig(`${source}: 'plugins' must be an array`)
-  const plugins = ((raw.plugins ?? []) as unknown[]).map((p, i) => checkPlugin(p, `${source}: plugins[${i}]`))
-  if (raw.plugins !== undefined && plugins.length === 0) throw invalidConfig(`${source}: no plugins in list`)
+  const raw = parseObject(bytes, source)
+  // the conflist schema: name, versions, flags (bool or "true"/"false"), plugins
+  const list = inContext(source, () => assertConfList(raw))
+  const plugins = list.plugins.map((p, i) => checkPlugin(p, `${source}: plugins[${i}]`))
   return {
-    name: raw.name,
-    cniVersion: selectVersion(cniVersion, raw.cniVersions),
-    disableCheck: readBool(raw, 'disableCheck'),
-    disableGC: readBool(raw, 'disableGC'),
-    loadOnlyInlinedPlugins,
+    name: list.name,
+    cniVersion: inContext(source, () => selectVersion(list.cniVersion, list.cniVersions)),
+    disableCheck: list.disableCheck ?? false,
+    disableGC: list.disableGC ?? false,
+    loadOnlyInlinedPlugins: list.loadOnlyInlinedPlugins ?? false,
     plugins,
     bytes,
   }
@@ -101,13 +102,7 @@ export const parseConfList = (bytes: Buffer, source: string): LoadedList => {
 
 /** wrapConf turns a single-plugin .conf into list bytes, as libcni's ConfListFromConf. */
 export const wrapConf = (bytes: Buffer, source: string): Buffer => {
-  let raw: unknown
-  try {
-    raw = JSON.parse(bytes.toString('utf8'))
-  } catch (err) {
-    throw parseError(source, err instanceof Error ? err.message : String(err))
-  }
-  if (!isObject(raw)) throw parseError(source, 'not a JSON object')
+  const raw = parseObject(bytes, source)
   if (Array.isArray(raw.plugins)) return bytes // a list saved under .conf/.json: take it as it is
   checkPlugin(raw, source)
   return Buffer.from(JSON.stringify({ cniVersion: raw.cniVersion ?? '', name: raw.name, plugins: [raw] }))
