@@ -7,7 +7,7 @@ import { planAdd, planDel, planGc, recoverAdd, recoverDel } from './plan.js'
 /** The portmap meta plugin (a drop-in for the reference `portmap`, nftables only). */
 export const portmapPlugin: MetaPlugin = {
   type: 'portmap',
-  versions: ['0.1.0', '0.2.0', ...SUPPORTED_VERSIONS],
+  versions: SUPPORTED_VERSIONS,
   about: 'cni-chain portmap: host port mappings on nftables (table inet cni_portmap_v1)',
   plan: async (verb, req, host) => {
     if (verb === 'ADD') return planAdd(req, host)

@@ -155,24 +155,27 @@ export const podAddCommands = (chain: string, rules: { expr: unknown[]; comment?
  * k : goto CHAIN` is a no-op when k already points here, creates it when absent, and fails the
  * whole batch with EEXIST when k belongs to another attachment; then the element and chain go.
  */
-export const podDeleteCommands = (chain: string, keys: HostKey[]): NftCommand[] => {
+export const podDeleteCommands = (chain: string, keys: HostKey[]): NftCommand[] => [
+  add(chainObj(T, chain)),
+  ...ownerCheckedRemoval(chain, keys),
+  flush(chainObj(T, chain)),
+  del(chainObj(T, chain)),
+]
+
+/** ownerCheckedRemoval: claim each key for `chain` (EEXIST if another chain owns it), then delete it. */
+const ownerCheckedRemoval = (chain: string, keys: HostKey[]): NftCommand[] => {
   const groups = groupByMap(keys)
   return [
-    add(chainObj(T, chain)),
     ...groups.map(([name, ks]) => add(elementObj(T, name, ks.map((k) => gotoElem(elemKeyParts(k), chain))))),
     ...groups.map(([name, ks]) => del(elementObj(T, name, ks.map((k) => elemKey(elemKeyParts(k)))))),
-    flush(chainObj(T, chain)),
-    del(chainObj(T, chain)),
   ]
 }
 
-/** elementCommands: add or delete-with-owner-check some keys of a live chain (run-time publishing). */
+/** publishCommands: add keys to, or owner-checked remove keys from, a live chain (run-time publishing). */
 export const publishCommands = (chain: string, rules: { expr: unknown[]; comment?: string }[], addKeys: HostKey[], removeKeys: HostKey[]): NftCommand[] => {
-  const removed = groupByMap(removeKeys)
   return [
     add(chainObj(T, chain)),
-    ...removed.map(([name, ks]) => add(elementObj(T, name, ks.map((k) => gotoElem(elemKeyParts(k), chain))))),
-    ...removed.map(([name, ks]) => del(elementObj(T, name, ks.map((k) => elemKey(elemKeyParts(k)))))),
+    ...ownerCheckedRemoval(chain, removeKeys),
     flush(chainObj(T, chain)),
     ...rules.map((r) => add(ruleObj(T, chain, r.expr, r.comment))),
     ...groupByMap(addKeys).map(([name, ks]) => add(elementObj(T, name, ks.map((k) => gotoElem(elemKeyParts(k), chain))))),
