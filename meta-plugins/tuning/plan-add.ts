@@ -27,10 +27,13 @@ export const planAdd = async (req: PluginRequest, host: Host): Promise<Plan> => 
   if (cfg.sysctls.length === 0 && linkAttrs.length === 0) return { steps: [], result }
 
   await requireNetns(host, cfg.netns)
-  const link = linkAttrs.length > 0 ? await requireLink(host, cfg) : undefined
-  const sysctlNow = await readSysctls(host, cfg.sysctls, cfg.netns)
   const path = recordPath(cfg.dataDir, cfg.containerId, cfg.ifname)
-  const existingText = await host.files.read(path)
+  // independent reads (each a process in the pod's netns): run them side by side
+  const [link, sysctlNow, existingText] = await Promise.all([
+    linkAttrs.length > 0 ? requireLink(host, cfg) : undefined,
+    readSysctls(host, cfg.sysctls, cfg.netns),
+    host.files.read(path),
+  ])
 
   const changes: PlannedStep[] = []
   const observed: TuningRecord = { network: cfg.network }
