@@ -100,6 +100,9 @@ export const changePorts = async (host: Host, t: PublishTarget, addMappings: Por
   let plan: Plan
   if (next.length > 0) {
     plan = await planAdd(req, host)
+    // conntrack: only host ports whose mapping changes; live flows of unchanged ports stay
+    const added = next.filter((n) => !before.some((b) => sameKey(b, n)))
+    plan.steps = plan.steps.filter((s) => s.kind !== 'conntrack-delete' || added.some((a) => a.protocol === s.protocol && a.hostPort === s.port))
     const nftStep = plan.steps.find((s) => s.kind === 'nft')
     if (nftStep && nftStep.kind === 'nft' && dropped.length > 0) {
       // owner-checked removal of the dropped keys, in the same transaction

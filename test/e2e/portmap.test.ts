@@ -87,8 +87,15 @@ if (e2eSkip) {
     t.equal(unpub.exitCode, 0, `ports unpublish: ${unpub.stdout}${unpub.stderr}`)
     t.notOk(await tcpRoundTrip(topo.client, H, 8081, 1000), 'unpublished port no longer answers')
 
-    // DEL (libcni passes the cached capabilityArgs, which now include 9090)
+    // the UDP round trip above left a conntrack entry for the host port; DEL must drop it, or a
+    // later pod on the same port would get the flow DNATed to the dead address (reference #1190)
+    const udpFlows = async () => (await run(node, 'conntrack', ['-L', '-p', 'udp', '--orig-port-dst', '8053'])).stdout.trim()
+    t.match(await udpFlows(), /dport=8053/, 'a UDP flow to the host port is tracked before DEL')
+
+    // DEL without portMappings (cnirun passes none): the pod chain's comments name its keys,
+    // including the run-time published 9090
     t.equal((await cnirun(topo, 'del', confPath, pod, { containerId: 'pod-a' })).exitCode, 0, 'DEL')
+    t.equal(await udpFlows(), '', 'DEL flushed the UDP conntrack entries of the host port')
     const del2 = await cnirun(topo, 'del', confPath, pod, { containerId: 'pod-a' })
     t.equal(del2.exitCode, 0, `second DEL succeeds: ${del2.stdout}${del2.stderr}`)
     t.notOk(await tcpRoundTrip(topo.client, H, 8080, 1000), 'host port gone after DEL')
@@ -96,5 +103,51 @@ if (e2eSkip) {
     t.equal((await cnirun(topo, 'del', confPath, other, { containerId: 'pod-b' })).exitCode, 0, 'DEL pod b')
     t.equal(await nftRuleset(node), baseline, 'node ruleset back to the post-warm-up baseline')
     t.equal(await readSysctl(node, 'net/ipv4/conf/cni0/route_localnet'), '0', 'route_localnet reverted')
+  })
+
+  t.test('portmap on a dual-stack pod: IPv6 DNAT to [addr]:port, IPv4 alongside', async (t) => {
+    const topo = await createTopology(t)
+    const stateDir = join(topo.dir, 'portmap-state')
+    const conflist = {
+      cniVersion: '1.0.0',
+      name: 'pm6',
+      plugins: [
+        {
+          type: 'bridge', bridge: 'cni6', isGateway: true, ipMasq: false, hairpinMode: true,
+          ipam: {
+            type: 'host-local',
+            ranges: [[{ subnet: '10.250.8.0/24' }], [{ subnet: 'fd00:250:8::/64' }]],
+            routes: [{ dst: '0.0.0.0/0' }, { dst: '::/0' }],
+            dataDir: join(topo.dir, 'ipam'),
+          },
+        },
+        { type: 'portmap', capabilities: { portMappings: true }, stateDir },
+      ],
+    }
+    const confPath = await writeConf(topo, 'pm6.conflist', conflist)
+    const pod = await createPod(t, topo, 'pm6')
+    const capArgs = { portMappings: [{ hostPort: 8080, containerPort: 80, protocol: 'tcp' }, { hostPort: 8053, containerPort: 53, protocol: 'udp' }] }
+    const add = await cnirun(topo, 'add', confPath, pod, { containerId: 'pod6', capArgs })
+    t.equal(add.exitCode, 0, `ADD: ${add.stdout}${add.stderr}`)
+    const addrs = ((add.json?.ips ?? []) as { address: string }[]).map((i) => i.address.split('/')[0])
+    t.ok(addrs.some((a) => a?.includes(':')), `the pod has an IPv6 address: ${addrs.join(' ')}`)
+    // the bridge's IPv6 gateway address must finish DAD before the pod can route through it
+    for (let i = 0; i < 50 && /tentative/.test((await run(topo.node, 'ip', ['-6', 'addr', 'show', 'dev', 'cni6'])).stdout); i++) {
+      await new Promise((r) => setTimeout(r, 100))
+    }
+    for (let i = 0; i < 50 && /tentative/.test((await run(pod, 'ip', ['-6', 'addr', 'show', 'dev', 'eth0'])).stdout); i++) {
+      await new Promise((r) => setTimeout(r, 100))
+    }
+    await startTcpEcho(t, pod, 80)
+    await startUdpEcho(t, pod, 53)
+    t.ok(await tcpRoundTrip(topo.client, topo.nodeClientIp6, 8080), 'TCP client -> [node]:8080 -> [pod]:80')
+    t.ok(await udpRoundTrip(topo.client, topo.nodeClientIp6, 8053), 'UDP client -> [node]:8053 -> [pod]:53')
+    t.ok(await tcpRoundTrip(topo.client, topo.nodeClientIp, 8080), 'the same port over IPv4')
+    t.notOk(await tcpRoundTrip(topo.node, '::1', 8080, 1000), '[::1]:8080 is never DNATed (no IPv6 route_localnet)')
+    t.match(await nftRuleset(topo.node), /dnat ip6 to \[fd00:250:8::[0-9a-f]+\]:80/, 'IPv6 DNAT rule in the pod chain')
+    t.equal((await cnirun(topo, 'check', confPath, pod, { containerId: 'pod6' })).exitCode, 0, 'libcni CHECK passes')
+    t.equal((await cnirun(topo, 'del', confPath, pod, { containerId: 'pod6' })).exitCode, 0, 'DEL')
+    t.notOk(await tcpRoundTrip(topo.client, topo.nodeClientIp6, 8080, 1000), 'IPv6 host port gone after DEL')
+    t.notMatch(await nftRuleset(topo.node), /pm-[a-z2-7]{16}/, 'no pod chain after DEL')
   })
 }
