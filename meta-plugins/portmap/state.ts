@@ -48,12 +48,13 @@ export const addStateSteps = async (host: Host, dir: string, chain: string, loca
   const steps: PlannedStep[] = [{ kind: 'write-file', path, content: JSON.stringify(state) + '\n', mode: 0o600, undo: [{ kind: 'remove-file', path }] }]
   if (!localnet) return steps
   const ldir = localnetDir(dir, localnet)
-  const entries = await host.files.list(ldir)
+  // O(1): only whether the original value is recorded yet, never the list of users
+  const orig = await host.files.read(`${ldir}/.orig`)
   const [current] = await host.sysctl.read([localnetKey(localnet)])
   if (current === undefined) return steps
   const marker = `${ldir}/${chain}`
   steps.push({ kind: 'write-file', path: marker, content: '', mode: 0o600, undo: [{ kind: 'remove-file', path: marker }] })
-  if (!entries.includes('.orig')) {
+  if (orig === undefined) {
     steps.push({ kind: 'write-file', path: `${ldir}/.orig`, content: current.trim(), mode: 0o600, undo: [{ kind: 'remove-file', path: `${ldir}/.orig` }] })
   }
   if (current.trim() !== '1') {
@@ -75,6 +76,7 @@ export const removeStateSteps = async (host: Host, dir: string, chains: string[]
   }
   for (const [ifname, mine] of byIf) {
     const ldir = localnetDir(dir, ifname)
+    // the one listing on DEL: are there other users of route_localnet on this interface?
     const entries = await host.files.list(ldir)
     for (const c of mine) steps.push({ kind: 'remove-file', path: `${ldir}/${c}` })
     const others = entries.filter((e) => e !== '.orig' && !mine.includes(e))
