@@ -11,7 +11,8 @@ import { parsePortmapConfig, type PortmapConfig } from './config.js'
 import {
   MAP, TABLE, isPodChainName, keyString, parseOwnerComment, podChainName, type HostKey, type Owner,
 } from './layout.js'
-import { activeMappings, podAddCommands, podDeleteCommands, podRules, skeletonCommands } from './rules.js'
+import { activeMappings, podAddCommands, podDeleteCommands, podReleaseCommands, podRules, skeletonCommands } from './rules.js'
+import { chainObj, del } from '../../src/nft/build.js'
 import { addStateSteps, readAttachment, removeStateSteps, routeInterface } from './state.js'
 
 const TABLE_ARGS = ['table', TABLE.family, TABLE.table]
@@ -168,8 +169,10 @@ export const recoverAdd = async (req: PluginRequest, host: Host, err: unknown): 
 
 /**
  * recoverDel: the DEL batch failed (a key owned by another attachment → EEXIST, a key we did not
- * know → EBUSY, no table → ENOENT). Read the table once and retry with exactly the elements that
- * point at this attachment's chain; without chain, only the non-nft steps remain.
+ * know → EBUSY, no table → ENOENT, or — kernels before 6.2 — the chain still counted as referenced
+ * right after its elements went → EBUSY). Read the table once and retry in two transactions: first
+ * release exactly the elements that point at this attachment's chain and flush it (inert from then
+ * on), then delete the chain, which may fail on old kernels and is left to GC (empty, unreferenced).
  */
 export const recoverDel = async (req: PluginRequest, host: Host, plan: Plan): Promise<Plan> => {
   const owner = ownerOf(req)
@@ -177,7 +180,13 @@ export const recoverDel = async (req: PluginRequest, host: Host, plan: Plan): Pr
   const objs = await host.nft.list(TABLE_ARGS)
   const rest = plan.steps.filter((s) => s.kind !== 'nft')
   if (!objs || !listedChains(objs).includes(chain)) return { steps: rest }
-  return { steps: [{ kind: 'nft', batch: podDeleteCommands(chain, elementsOf(objs, chain)) }, ...rest] }
+  return {
+    steps: [
+      { kind: 'nft', batch: podReleaseCommands(chain, elementsOf(objs, chain)) },
+      { kind: 'nft', batch: [del(chainObj(TABLE, chain))], ignoreFailure: true },
+      ...rest,
+    ],
+  }
 }
 
 /** validAttachments reads cni.dev/valid-attachments (or the spec tag's cni.dev/attachments). */
@@ -193,10 +202,13 @@ export const planGc = async (req: PluginRequest, host: Host): Promise<Plan> => {
   const valid = new Set(validAttachments(req.conf).map((a) => podChainName(cfg.network, a.containerID, a.ifname)))
   const objs = await host.nft.list(TABLE_ARGS)
   if (!objs) return emptyPlan()
+  const referenced = new Set(dispatchElements(objs).map((e) => e.target))
   const stale = listedChains(objs).filter(isPodChainName).filter((chain) => {
     if (valid.has(chain)) return false
-    const nets = listedRules(objs, chain).map((r) => (r.comment ? parseOwnerComment(r.comment).network : undefined))
-    return nets.some((n) => n === cfg.network)
+    const rules = listedRules(objs, chain)
+    // an empty chain no element points at is what a DEL on a pre-6.2 kernel leaves: inert, anyone's
+    if (rules.length === 0) return !referenced.has(chain)
+    return rules.some((r) => r.comment !== undefined && parseOwnerComment(r.comment).network === cfg.network)
   })
   if (stale.length === 0) return emptyPlan()
   const steps: PlannedStep[] = [

@@ -156,10 +156,15 @@ export const podAddCommands = (chain: string, rules: { expr: unknown[]; comment?
  * whole batch with EEXIST when k belongs to another attachment; then the element and chain go.
  */
 export const podDeleteCommands = (chain: string, keys: HostKey[]): NftCommand[] => [
+  ...podReleaseCommands(chain, keys),
+  del(chainObj(T, chain)),
+]
+
+/** podReleaseCommands: podDeleteCommands without the chain delete (the chain stays, empty and unreferenced). */
+export const podReleaseCommands = (chain: string, keys: HostKey[]): NftCommand[] => [
   add(chainObj(T, chain)),
   ...ownerCheckedRemoval(chain, keys),
   flush(chainObj(T, chain)),
-  del(chainObj(T, chain)),
 ]
 
 /** ownerCheckedRemoval: claim each key for `chain` (EEXIST if another chain owns it), then delete it. */

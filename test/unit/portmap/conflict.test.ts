@@ -3,6 +3,7 @@
 import t from 'tap'
 import { pluginFromMeta } from '../../../src/plan/meta-plugin.js'
 import { CniError } from '../../../src/cni/errors.js'
+import { HostError } from '../../../src/host/types.js'
 import { portmapPlugin } from '../../../meta-plugins/portmap/plugin.js'
 import { podChainName } from '../../../meta-plugins/portmap/layout.js'
 import { baseConf, fakeFor, prevResult, request } from './helpers.js'
@@ -43,10 +44,42 @@ t.test('DEL meeting a key owned by someone else retries without it', async (t) =
   host.failures.set('nft -j -f', 'Error: Could not process rule: File exists')
   await pluginFromMeta(portmapPlugin).del!(request(conf, { command: 'DEL' }), host)
   const batches = host.calls.filter((c) => c.tool === 'nft').map((c) => JSON.stringify(c.args))
-  t.equal(batches.length, 2, 'first try + retry')
+  t.equal(batches.length, 3, 'first try, then release + chain delete')
   t.match(batches[0], /8080/, 'first try names the key')
   t.notMatch(batches[1], /8080/, 'retry leaves the foreign element alone')
-  t.match(batches[1], new RegExp(`"delete":\\{"chain":\\{[^}]*"name":"${mine}"`), 'retry still deletes its own chain')
+  t.match(batches[1], new RegExp(`"flush":\\{"chain":\\{[^}]*"name":"${mine}"`), 'retry empties its own chain')
+  t.match(batches[2], new RegExp(`^\\[\\{"delete":\\{"chain":\\{[^}]*"name":"${mine}"`), 'then deletes it on its own')
+})
+
+t.test('DEL on a kernel before 6.2 (chain still referenced: EBUSY) succeeds; GC removes the empty chain', async (t) => {
+  const own = [
+    { map: { family: 'inet', table: 'cni_portmap_v1', name: 'anyip', elem: [[{ concat: ['tcp', 8080] }, { goto: { target: mine } }]] } },
+    { chain: { family: 'inet', table: 'cni_portmap_v1', name: mine } },
+    { rule: { family: 'inet', table: 'cni_portmap_v1', chain: mine, comment: 'k=tcp/8080 if=eth0 net=testnet cid=ctr1', expr: [] } },
+  ]
+  const host = fakeFor({
+    responses: { 'nft -j list table inet cni_portmap_v1': own },
+    files: { [`/run/pmtest/attachments/${mine}`]: '{}' },
+  })
+  // the one-transaction DEL and the separate chain delete both meet EBUSY; the release does not
+  let n = 0
+  const apply = host.nft.apply
+  host.nft.apply = async (batch) => {
+    n++
+    await apply(batch)
+    if (n === 1 || n === 3) throw new HostError('nft', ['-j', '-f'], 'Error: Could not process rule: Device or resource busy')
+  }
+  await pluginFromMeta(portmapPlugin).del!(request(conf, { command: 'DEL' }), host)
+  const batches = host.calls.filter((c) => c.tool === 'nft').map((c) => JSON.stringify(c.args))
+  t.equal(batches.length, 3, 'DEL, release, chain delete (failed, ignored)')
+  t.match(batches[1], /"delete":\{"element"/, 'the release removed the element')
+  t.notMatch(batches[1], /"delete":\{"chain"/, 'and kept the chain')
+
+  // later, GC finds the empty chain no element points at and removes it (any network's)
+  const gc = fakeFor({ responses: { 'nft -j list table inet cni_portmap_v1': [{ chain: { family: 'inet', table: 'cni_portmap_v1', name: mine } }] } })
+  await pluginFromMeta(portmapPlugin).gc!(request({ ...baseConf({}), 'cni.dev/valid-attachments': [] }, { command: 'GC' }), gc)
+  const gcBatches = gc.calls.filter((c) => c.tool === 'nft').map((c) => JSON.stringify(c.args))
+  t.match(gcBatches[0] ?? '', new RegExp(`"delete":\\{"chain":\\{[^}]*"name":"${mine}"`), 'GC deletes the leftover chain')
 })
 
 t.test('DEL when the table is gone: only local state is cleaned', async (t) => {
