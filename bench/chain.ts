@@ -16,6 +16,7 @@ import { randomBytes } from 'node:crypto'
 import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { stats, writeResults } from './lib.js'
 
 const ROUNDS = Number(process.argv[2] ?? 20)
 const WARMUP = 2
@@ -149,11 +150,6 @@ const podRound = (v: Variant, id: string, check: boolean): { add: number; del: n
   }
 }
 
-const stats = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b)
-  const q = (p: number) => s[Math.min(s.length - 1, Math.floor(p * s.length))] as number
-  return { p50: q(0.5), p90: q(0.9), min: s[0] as number }
-}
 const median = (xs: number[]): number => stats(xs).p50
 
 /** Start-up reference: median and min wall ms of n runs of a command (no netns needed). */
@@ -266,9 +262,7 @@ const main = async (): Promise<void> => {
       ...su.map(([name, s]) => `| ${name} | ${f(s.p50)} | ${f(s.min)} |`),
       '',
     ].join('\n')
-    mkdirSync(join(repo, 'bench', 'results'), { recursive: true })
-    writeFileSync(join(repo, 'bench', 'results', 'chain.md'), md)
-    process.stdout.write(md)
+    writeResults(repo, 'chain', md)
   } finally {
     for (const ns of [...liveNetns]) if (ns !== node) netnsDel(ns)
     netnsDel(node)

@@ -15,6 +15,7 @@ import { join } from 'node:path'
 import { podChainName } from '../meta-plugins/portmap/layout.js'
 import { podAddCommands, podRules, skeletonCommands } from '../meta-plugins/portmap/rules.js'
 import type { PortmapConfig } from '../meta-plugins/portmap/config.js'
+import { stats, writeResults } from './lib.js'
 
 const N = Number(process.argv[2] ?? 500)
 const ITER = Number(process.argv[3] ?? 15)
@@ -46,12 +47,6 @@ const call = (binary: string, command: 'ADD' | 'DEL', cid: string, stdin: object
   const ms = Number(process.hrtime.bigint() - t0) / 1e6
   if (r.status !== 0) throw new Error(`${binary} ${command} ${cid}: ${r.stdout}${r.stderr}`)
   return ms
-}
-
-const stats = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b)
-  const q = (p: number) => s[Math.min(s.length - 1, Math.floor(p * s.length))] as number
-  return { p50: q(0.5), p90: q(0.9), min: s[0] as number }
 }
 
 /** measure: ITER × (ADD then DEL) of one extra pod; first round discarded (warm-up). */
@@ -135,9 +130,7 @@ const main = async (): Promise<void> => {
         `reference ADD ${ratio('reference @1', `reference @${N + 1}`, 'add')}×, DEL ${ratio('reference @1', `reference @${N + 1}`, 'del')}×.`,
       '',
     ].join('\n')
-    mkdirSync(join(repo, 'bench', 'results'), { recursive: true })
-    writeFileSync(join(repo, 'bench', 'results', 'portmap.md'), md)
-    process.stdout.write(md)
+    writeResults(repo, 'portmap', md)
   } finally {
     spawnSync('ip', ['netns', 'del', ns])
     rmSync(dir, { recursive: true, force: true })
