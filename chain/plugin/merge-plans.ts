@@ -31,6 +31,3 @@ export const mergePlans = (plans: Plan[]): Plan => {
   const last = plans.at(-1)
   return last?.result ? { steps, result: last.result } : { steps }
 }
-
-/** nftStepCount counts the nft transactions a plan commits. */
-export const nftStepCount = (plan: Plan): number => plan.steps.filter((s) => s.kind === 'nft').length

@@ -49,14 +49,6 @@ export interface Result {
   dns?: DNS
 }
 
-/** A result of spec 0.1.0/0.2.0 (only met when converting legacy cache files or plugins). */
-export interface LegacyResult {
-  cniVersion: string
-  ip4?: { ip: string; gateway?: string; routes?: { dst: string; gw?: string }[] }
-  ip6?: { ip: string; gateway?: string; routes?: { dst: string; gw?: string }[] }
-  dns?: DNS
-}
-
 /** One attachment named in a GC request. */
 export interface Attachment {
   containerID: string

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { NftCommand, NftObject } from '../nft/types.js'
 import { runTool } from './exec.js'
-import { HostError, type NftHost } from './types.js'
+import { isNotFound, type NftHost } from './types.js'
 
 // nft 1.0.6 opens `-f -` as the path /dev/stdin, which fails on Node's socket stdin: the batch goes
 // through a 0600 file in a private directory instead (one per process, removed on exit).
@@ -39,7 +39,7 @@ export const realNft: NftHost = {
       const parsed = JSON.parse(stdout) as { nftables: NftObject[] }
       return parsed.nftables.filter((o) => !('metainfo' in o))
     } catch (err) {
-      if (err instanceof HostError && err.reason === 'not-found') return undefined
+      if (isNotFound(err)) return undefined
       throw err
     }
   },

@@ -103,5 +103,3 @@ const classify = (stderr: string): HostError['reason'] => {
 
 /** isNotFound tells whether err is a HostError for a missing object (ENOENT, no device). */
 export const isNotFound = (err: unknown): boolean => err instanceof HostError && err.reason === 'not-found'
-/** isExists tells whether err is a HostError for an object that already exists (EEXIST). */
-export const isExists = (err: unknown): boolean => err instanceof HostError && err.reason === 'exists'

@@ -2,14 +2,8 @@
 // Kept loose on purpose: expressions are plain JSON; src/nft/*.ts builders produce the shapes
 // verified on nft 1.0.6 (see docs/ARCHITECTURE.md).
 
-/** An nft JSON expression or statement. */
-export type NftExpr = unknown
-
 /** An object as written in a command or printed by `nft -j list`. */
 export type NftObject = { [kind: string]: { [key: string]: unknown } }
 
 /** One command of a batch: {add: {...}}, {delete: {...}}, {flush: {...}}, ... */
 export type NftCommand = { [verb in 'add' | 'create' | 'insert' | 'replace' | 'delete' | 'flush']?: NftObject }
-
-/** nftBatch wraps commands in the envelope `nft -j -f` reads. */
-export const nftBatch = (commands: NftCommand[]): { nftables: NftCommand[] } => ({ nftables: commands })

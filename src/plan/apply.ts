@@ -24,11 +24,6 @@ export const applyPlan = async (plan: Plan, host: Host): Promise<void> => {
   }
 }
 
-/** runSteps applies bare steps with no rollback (used for undo lists and by the chain plugin). */
-export const runSteps = async (steps: Step[], host: Host): Promise<void> => {
-  for (const group of groupSteps(steps)) await runGroup(group, host, false)
-}
-
 const rollback = async (applied: PlannedStep[], host: Host): Promise<void> => {
   for (const step of [...applied].reverse()) {
     for (const undo of step.undo ?? []) {

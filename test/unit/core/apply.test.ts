@@ -1,6 +1,6 @@
 import t from 'tap'
 import { createFakeHost, type FakeHost } from '../../../src/host/fake.js'
-import { applyPlan, groupSteps, runSteps } from '../../../src/plan/apply.js'
+import { applyPlan, groupSteps } from '../../../src/plan/apply.js'
 import { appliedBeforeFailure } from '../../../src/plan/applied.js'
 import { HostError } from '../../../src/host/types.js'
 import type { PlannedStep } from '../../../src/plan/types.js'
@@ -119,8 +119,8 @@ t.test('undo failures are ignored; the original error is reported', async (t) =>
   ] }, h), { message: /permission denied/ })
 })
 
-t.test('runSteps applies bare steps in groups with no rollback', async (t) => {
+t.test('steps without undo apply in groups, in order', async (t) => {
   const h = createFakeHost()
-  await runSteps([{ kind: 'ip', args: ['a'] }, { kind: 'ip', args: ['b'] }, { kind: 'remove-file', path: '/x' }], h)
+  await applyPlan({ steps: [{ kind: 'ip', args: ['a'] }, { kind: 'ip', args: ['b'] }, { kind: 'remove-file', path: '/x' }] }, h)
   t.strictSame(trace(h), ['ip a', 'ip b', 'files remove /x'])
 })
