@@ -11,7 +11,7 @@ import { interfaceNameProblem, isValidContainerId } from '../src/cni/validate.js
 import { versionAtLeast } from '../src/cni/versions.js'
 import type { FileHost } from '../src/host/types.js'
 import { buildPluginConf } from './build-conf.js'
-import { listCachedAttachments, readCache, removeCache, writeCache } from './cache.js'
+import { listCachedAttachments, readCache, removeCache, writeCache } from '../src/cni/cache.js'
 import type { LoadedList } from './conf-load.js'
 import { joinErrors, wrapPluginError } from './errors.js'
 import type { CallEnv, PluginRunner } from './runner.js'

@@ -7,7 +7,7 @@ import { build } from 'esbuild'
 execFileSync(process.execPath, ['scripts/gen-validators.mjs'], { stdio: 'inherit' })
 
 const entries = {
-  'cni-chain': 'src/cli/main.ts',
+  'cni-chain': 'chain/cli/main.ts',
   tuning: 'meta-plugins/tuning/main.ts',
   portmap: 'meta-plugins/portmap/main.ts',
   bandwidth: 'meta-plugins/bandwidth/main.ts',

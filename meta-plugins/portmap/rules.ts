@@ -5,6 +5,7 @@ import {
   markOr, markXor, masquerade, match, meta, payload, prefix, ret, ruleObj, tableObj, vmap, drop,
 } from '../../src/nft/build.js'
 import type { NftCommand } from '../../src/nft/types.js'
+import { releaseChain, releaseElements, removeChain, type MapKeys } from '../../src/nft/ownership.js'
 import type { PodAddress, PortMapping, PortmapConfig } from './config.js'
 import {
   CHAIN, MAP, PRIO, TABLE, elemKeyParts, mapOfKey, masqChainName, ownerComment, type HostKey, type Owner,
@@ -150,39 +151,14 @@ export const podAddCommands = (chain: string, rules: { expr: unknown[]; comment?
   ...groupByMap(keys).map(([name, ks]) => add(elementObj(T, name, ks.map((k) => gotoElem(elemKeyParts(k), chain))))),
 ]
 
-/**
- * podDeleteCommands: owner-checked emulated destroy (nft 1.0.6 has no `destroy`). `add element
- * k : goto CHAIN` is a no-op when k already points here, creates it when absent, and fails the
- * whole batch with EEXIST when k belongs to another attachment; then the element and chain go.
- */
-export const podDeleteCommands = (chain: string, keys: HostKey[]): NftCommand[] => [
-  ...podReleaseCommands(chain, keys),
-  del(chainObj(T, chain)),
-]
+/** mapKeys: the attachment's keys grouped by the verdict map that holds them. */
+const mapKeys = (keys: HostKey[]): MapKeys[] => groupByMap(keys).map(([map, ks]) => ({ map, keys: ks.map(elemKeyParts) }))
+
+/** podDeleteCommands: owner-checked, idempotent removal of the attachment's keys and chain. */
+export const podDeleteCommands = (chain: string, keys: HostKey[]): NftCommand[] => removeChain(T, chain, mapKeys(keys))
 
 /** podReleaseCommands: podDeleteCommands without the chain delete (the chain stays, empty and unreferenced). */
-export const podReleaseCommands = (chain: string, keys: HostKey[]): NftCommand[] => [
-  add(chainObj(T, chain)),
-  ...ownerCheckedRemoval(chain, keys),
-  flush(chainObj(T, chain)),
-]
+export const podReleaseCommands = (chain: string, keys: HostKey[]): NftCommand[] => releaseChain(T, chain, mapKeys(keys))
 
-/** ownerCheckedRemoval: claim each key for `chain` (EEXIST if another chain owns it), then delete it. */
-const ownerCheckedRemoval = (chain: string, keys: HostKey[]): NftCommand[] => {
-  const groups = groupByMap(keys)
-  return [
-    ...groups.map(([name, ks]) => add(elementObj(T, name, ks.map((k) => gotoElem(elemKeyParts(k), chain))))),
-    ...groups.map(([name, ks]) => del(elementObj(T, name, ks.map((k) => elemKey(elemKeyParts(k)))))),
-  ]
-}
-
-/** publishCommands: add keys to, or owner-checked remove keys from, a live chain (run-time publishing). */
-export const publishCommands = (chain: string, rules: { expr: unknown[]; comment?: string }[], addKeys: HostKey[], removeKeys: HostKey[]): NftCommand[] => {
-  return [
-    add(chainObj(T, chain)),
-    ...ownerCheckedRemoval(chain, removeKeys),
-    flush(chainObj(T, chain)),
-    ...rules.map((r) => add(ruleObj(T, chain, r.expr, r.comment))),
-    ...groupByMap(addKeys).map(([name, ks]) => add(elementObj(T, name, ks.map((k) => gotoElem(elemKeyParts(k), chain))))),
-  ]
-}
+/** keyReleaseCommands: owner-checked removal of some keys of a live chain (run-time unpublishing). */
+export const keyReleaseCommands = (chain: string, keys: HostKey[]): NftCommand[] => releaseElements(T, chain, mapKeys(keys))

@@ -5,7 +5,7 @@ import { CniError, ErrorCode } from '../../src/cni/errors.js'
 import type { Host } from '../../src/host/types.js'
 import type { PluginRequest } from '../../src/skel/plugin.js'
 import { parseTuningConfig } from './config.js'
-import { readLink } from './link.js'
+import { readLink } from '../../src/net/link.js'
 import { readSysctls, requireNetns, requirePrevResult } from './observe.js'
 
 /** checkTuning throws a code 100 CniError naming the first value that differs. */

@@ -6,7 +6,7 @@ import type { Host } from '../../src/host/types.js'
 import type { Plan, PlannedStep } from '../../src/plan/types.js'
 import type { PluginRequest } from '../../src/skel/plugin.js'
 import { parseTuningConfig } from './config.js'
-import { linkSetStep, readLink, type LinkAttr, type LinkState } from './link.js'
+import { linkSetStep, readLink, type LinkAttr, type LinkState } from '../../src/net/link.js'
 import { parseRecord, recordPath, type TuningRecord } from './record.js'
 
 const RESTORE_ORDER: readonly LinkAttr[] = ['mtu', 'mac', 'promisc', 'allmulti', 'txQLen']

@@ -10,7 +10,7 @@ import { childEnv } from '../../lib/child-env.js'
 import { FIXTURES, readLog } from './fixtures/helpers.js'
 
 // the CLI from today's sources, bundled once (running it through the TS loader costs seconds per call)
-const MAIN = resolve(import.meta.dirname, '../../../src/cli/main.ts')
+const MAIN = resolve(import.meta.dirname, '../../../chain/cli/main.ts')
 const BUNDLE = join(t.testdirName, 'cni-chain.mjs')
 await build({
   entryPoints: [MAIN], outfile: BUNDLE, bundle: true, platform: 'node', format: 'esm', target: 'node20', logLevel: 'warning',

@@ -4,7 +4,7 @@ import { existsSync, readFileSync, statSync, writeFileSync, mkdirSync } from 'no
 import { join } from 'node:path'
 import t from 'tap'
 import { addList, checkList, delList, gcList, pluginVersion, statusList } from '../../../chain/executor.js'
-import { cachePath } from '../../../chain/cache.js'
+import { cachePath } from '../../../src/cni/cache.js'
 import { CniError } from '../../../src/cni/errors.js'
 import { deps, readLog, recorderList, runtime } from './fixtures/helpers.js'
 

@@ -1,7 +1,7 @@
 // `cni-chain status NETWORK`: ask every plugin of the list whether it can serve ADD.
 import type { CommandModule } from 'yargs'
-import { statusList } from '../../../chain/executor.js'
-import { loadNetwork } from '../../../chain/conf-load.js'
+import { statusList } from '../../executor.js'
+import { loadNetwork } from '../../conf-load.js'
 import { type NetworkOptions, confDirOf, executorDeps, networkOptions, pluginDirsOf } from '../runtime.js'
 
 /** statusCommand runs STATUS; silent when every plugin is ready. */

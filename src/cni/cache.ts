@@ -3,9 +3,9 @@
 // kind "cniCacheV1", the main config file's bytes in base64, the runtime args and the final result.
 // Written atomically (temp + rename) 0600 in a 0700 dir through the Host's file seam.
 import { join } from 'node:path'
-import { isObject } from '../src/cni/keys.js'
-import type { JsonObject } from '../src/cni/types.js'
-import type { FileHost } from '../src/host/types.js'
+import { isObject } from './keys.js'
+import type { JsonObject } from './types.js'
+import type { FileHost } from '../host/types.js'
 
 /** What identifies one attachment plus the runtime args needed to DEL it later. */
 export interface CacheEntry {

@@ -2,7 +2,7 @@
 // one line on stderr (with the CNI code when there is one) and exit status 1.
 import yargs from 'yargs'
 import { hideBin } from 'yargs/helpers'
-import { CniError } from '../cni/errors.js'
+import { CniError } from '../../src/cni/errors.js'
 import { addCommand } from './commands/add.js'
 import { checkCommand } from './commands/check.js'
 import { delCommand } from './commands/del.js'

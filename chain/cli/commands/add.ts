@@ -1,7 +1,7 @@
 // `cni-chain add NETWORK NETNS`: ADD the network to a namespace and print the result.
 import type { CommandModule } from 'yargs'
-import { addList } from '../../../chain/executor.js'
-import { loadNetwork } from '../../../chain/conf-load.js'
+import { addList } from '../../executor.js'
+import { loadNetwork } from '../../conf-load.js'
 import { type AttachmentOptions, attachmentOptions, confDirOf, executorDeps, runtimeArgsOf } from '../runtime.js'
 
 /** addCommand runs ADD over the list and prints the final result JSON. */

@@ -1,7 +1,7 @@
 // `cni-chain check NETWORK NETNS`: CHECK an attachment against its cached result.
 import type { CommandModule } from 'yargs'
-import { checkList } from '../../../chain/executor.js'
-import { loadNetwork } from '../../../chain/conf-load.js'
+import { checkList } from '../../executor.js'
+import { loadNetwork } from '../../conf-load.js'
 import { type AttachmentOptions, attachmentOptions, confDirOf, executorDeps, runtimeArgsOf } from '../runtime.js'
 
 /** checkCommand runs CHECK over the list; silent on success. */

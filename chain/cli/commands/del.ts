@@ -1,7 +1,7 @@
 // `cni-chain del NETWORK NETNS`: DEL an attachment (idempotent).
 import type { CommandModule } from 'yargs'
-import { delList } from '../../../chain/executor.js'
-import { loadNetwork } from '../../../chain/conf-load.js'
+import { delList } from '../../executor.js'
+import { loadNetwork } from '../../conf-load.js'
 import { type AttachmentOptions, attachmentOptions, confDirOf, executorDeps, runtimeArgsOf } from '../runtime.js'
 
 /** delCommand runs DEL over the list in reverse order. */

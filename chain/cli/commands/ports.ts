@@ -1,11 +1,10 @@
 // `cni-chain ports publish|unpublish|list`: host ports on live attachments (run-time publishing).
 import type { Argv, CommandModule } from 'yargs'
-import { listCachedAttachments } from '../../../chain/cache.js'
-import { loadNetwork } from '../../../chain/conf-load.js'
-import { createRealHost } from '../../host/real.js'
-import {
-  cachedMappings, changePorts, describeMapping, parseMappingSpec, type PublishTarget,
-} from '../../../meta-plugins/portmap/publish.js'
+import { listCachedAttachments } from '../../../src/cni/cache.js'
+import { loadNetwork } from '../../conf-load.js'
+import { createRealHost } from '../../../src/host/real.js'
+import { describeMapping, mappingsOf, parseMappingSpec } from '../../../meta-plugins/portmap/publish.js'
+import { changePorts, type PublishTarget } from '../publish.js'
 
 interface ChangeOptions {
   'container-id': string
@@ -70,7 +69,7 @@ export const portsCommand: CommandModule<object, object> = {
             .option('json', { type: 'boolean', default: false, describe: 'print JSON' }) as never,
         handler: async (argv) => {
           const entries = await listCachedAttachments(createRealHost().files, argv['cache-dir'])
-          const rows = entries.flatMap((e) => cachedMappings(e).map((m) => ({
+          const rows = entries.flatMap((e) => mappingsOf(e.capabilityArgs).map((m) => ({
             network: e.networkName, containerId: e.containerId, ifname: e.ifName,
             protocol: m.protocol, hostIP: m.hostIP ?? '', hostPort: m.hostPort, containerPort: m.containerPort, text: describeMapping(m),
           })))

@@ -1,12 +1,13 @@
 // Run-time publishing (`cni-chain ports`): one nft batch per change, conntrack only for host ports
 // whose mapping changes, and the libcni cache updated so a later DEL removes the new ports too.
 import t from 'tap'
-import { readCache, writeCache } from '../../../chain/cache.js'
+import { readCache, writeCache } from '../../../src/cni/cache.js'
 import { CniError } from '../../../src/cni/errors.js'
 import { createFakeHost, type FakeHost } from '../../../src/host/fake.js'
 import type { NftCommand } from '../../../src/nft/types.js'
-import { changePorts, parseMappingSpec, type PublishTarget } from '../../../meta-plugins/portmap/publish.js'
-import { prevResult } from './helpers.js'
+import { parseMappingSpec } from '../../../meta-plugins/portmap/publish.js'
+import { changePorts, type PublishTarget } from '../../../chain/cli/publish.js'
+import { prevResult } from '../portmap/helpers.js'
 
 const target: PublishTarget = {
   network: 'pmnet',

@@ -4,14 +4,14 @@
 import { createHash } from 'node:crypto'
 import { resolve } from 'node:path'
 import type { Argv } from 'yargs'
-import { CniError, ErrorCode } from '../cni/errors.js'
-import { isObject } from '../cni/keys.js'
-import { parseCniArgs } from '../cni/args.js'
-import type { JsonObject } from '../cni/types.js'
-import { createRealHost } from '../host/real.js'
-import { builtinDefinition } from '../../chain/builtin-definitions.js'
-import type { ExecutorDeps, RuntimeArgs } from '../../chain/executor.js'
-import { combinedRunner, externalRunner } from '../../chain/runner.js'
+import { CniError, ErrorCode } from '../../src/cni/errors.js'
+import { isObject } from '../../src/cni/keys.js'
+import { parseCniArgs } from '../../src/cni/args.js'
+import type { JsonObject } from '../../src/cni/types.js'
+import { createRealHost } from '../../src/host/real.js'
+import { builtinDefinition } from '../builtin-definitions.js'
+import type { ExecutorDeps, RuntimeArgs } from '../executor.js'
+import { combinedRunner, externalRunner } from '../runner.js'
 
 /** Options every command that loads a network accepts. */
 export interface NetworkOptions {

@@ -1,8 +1,8 @@
 // The pod interface as `ip -j -d link show` reports it, and the `ip link set` steps that change
 // one attribute each. Names and values are validated before they get here (config.ts, record.ts).
-import { isNotFound } from '../../src/host/types.js'
-import type { Host } from '../../src/host/types.js'
-import type { Step } from '../../src/plan/types.js'
+import { isNotFound } from '../host/types.js'
+import type { Host } from '../host/types.js'
+import type { Step } from '../plan/types.js'
 
 /** LinkState: the attributes tuning reads and writes. */
 export interface LinkState {

@@ -1,10 +1,10 @@
 // `cni-chain gc NETWORK (--valid ID/IFNAME ... | --all)`: DEL stale cached attachments, then GC
 // every plugin. libcni reads a missing list as "nothing is valid"; here that must be said (--all).
 import type { CommandModule } from 'yargs'
-import { CniError, ErrorCode } from '../../cni/errors.js'
-import type { Attachment } from '../../cni/types.js'
-import { gcList } from '../../../chain/executor.js'
-import { loadNetwork } from '../../../chain/conf-load.js'
+import { CniError, ErrorCode } from '../../../src/cni/errors.js'
+import type { Attachment } from '../../../src/cni/types.js'
+import { gcList } from '../../executor.js'
+import { loadNetwork } from '../../conf-load.js'
 import { type NetworkOptions, cacheDirOf, cacheOption, confDirOf, executorDeps, networkOptions, pluginDirsOf } from '../runtime.js'
 
 interface GcOptions extends NetworkOptions {

@@ -1,7 +1,7 @@
 // `cni-chain version [PLUGIN_TYPE]`: cni-chain's own versions, or a plugin's VERSION answer.
 import type { CommandModule } from 'yargs'
-import { CURRENT_VERSION, SUPPORTED_VERSIONS } from '../../cni/versions.js'
-import { pluginVersion } from '../../../chain/executor.js'
+import { CURRENT_VERSION, SUPPORTED_VERSIONS } from '../../../src/cni/versions.js'
+import { pluginVersion } from '../../executor.js'
 import { executorDeps, pluginDirsOf } from '../runtime.js'
 
 interface VersionOptions {

@@ -1,0 +1,39 @@
+// Owner-checked removal of per-attachment objects in a verdict-map layout: a map element
+// `KEY : goto CHAIN` belongs to the attachment whose chain it points at. nft 1.0.6 has no
+// `destroy`, so removal is emulated in one transaction: `add element KEY : goto CHAIN` is a no-op
+// when KEY already points at CHAIN, creates it when absent, and fails the whole batch with EEXIST
+// when KEY belongs to another chain (so we never delete another attachment's element); then the
+// element is deleted. portmap and firewall both find their per-pod objects this way.
+import { add, chainObj, del, elementObj, elemKey, flush, gotoElem, type TableRef } from './build.js'
+import type { NftCommand } from './types.js'
+
+/** The keys of one verdict map that point at an attachment's chain (each key a list of parts). */
+export interface MapKeys {
+  map: string
+  keys: (string | number)[][]
+}
+
+/** releaseElements claims each key for `chain` (EEXIST when another chain owns it), then deletes it. */
+export const releaseElements = (t: TableRef, chain: string, groups: MapKeys[]): NftCommand[] => {
+  const used = groups.filter((g) => g.keys.length > 0)
+  return [
+    ...used.map((g) => add(elementObj(t, g.map, g.keys.map((k) => gotoElem(k, chain))))),
+    ...used.map((g) => del(elementObj(t, g.map, g.keys.map((k) => elemKey(k))))),
+  ]
+}
+
+/**
+ * releaseChain: the attachment's elements released and its chain emptied, the chain itself kept
+ * (it is created first, so the batch never fails on a chain that is already gone).
+ */
+export const releaseChain = (t: TableRef, chain: string, groups: MapKeys[]): NftCommand[] => [
+  add(chainObj(t, chain)),
+  ...releaseElements(t, chain, groups),
+  flush(chainObj(t, chain)),
+]
+
+/** removeChain: releaseChain, then the chain deleted: idempotent as one transaction. */
+export const removeChain = (t: TableRef, chain: string, groups: MapKeys[]): NftCommand[] => [
+  ...releaseChain(t, chain, groups),
+  del(chainObj(t, chain)),
+]
