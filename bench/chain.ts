@@ -168,7 +168,7 @@ const ensureCnirun = (): void => {
   if (existsSync(cnirunBin)) return
   mkdirSync(join(repo, '.cache'), { recursive: true })
   const tmp = `${cnirunBin}.tmp-${process.pid}`
-  execFileSync('bash', [join(repo, '..', 'shared', 'tools', 'cnirun', 'build.sh'), tmp], { stdio: 'inherit', env: baseEnv, timeout: 600_000 })
+  execFileSync('bash', [join(repo, 'test', 'tools', 'cnirun', 'build.sh'), tmp], { stdio: 'inherit', env: baseEnv, timeout: 600_000 })
   renameSync(tmp, cnirunBin)
 }
 

@@ -4,12 +4,15 @@
 #   network namespaces; each file skips with a printed reason when not root).
 # Ends with the plain line `N passed, N failed, N skipped`; exits non-zero when anything failed.
 # Extra arguments go to tap (e.g. `bash scripts/test.sh test/e2e/harness.test.ts` runs one file).
+# Run it as root. Otherwise it re-runs itself with sudo when there is one; without sudo (or with
+# CC_NO_SUDO=1) the unit and fixture tiers run and the e2e files skip.
 set -uo pipefail
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$REPO"
 unset NODE_EXTRA_CA_CERTS # triples Node's start-up in every plugin the tests run
 # shellcheck source=lib/install.sh
 source scripts/lib/install.sh
+cc_become_root "$REPO/scripts/test.sh" "$@"
 start=$SECONDS
 
 if ! { cc_install_packages && cc_check_node && cc_npm_ci; }; then
@@ -40,7 +43,7 @@ else
     if [ -d "$dir" ] && [ -n "$(find "$dir" -name '*.test.ts' -print -quit)" ]; then targets+=("$dir/**/*.test.ts"); fi
   done
 fi
-cc_is_root || echo "e2e: not root, e2e tests will skip (run as root: sudo npm test)"
+cc_is_root || echo "e2e: not root, e2e tests will skip (run as root, or install sudo)"
 if [ ${#targets[@]} -eq 0 ]; then
   echo "no test files found"
   echo "0 passed, $extra_failed failed, 0 skipped"

@@ -93,19 +93,20 @@ export const writeConf = async (topo: Topology, file: string, conf: object): Pro
 
 /** Where test.sh (and the harness, on demand) builds cnirun: a git-ignored project path. */
 export const cnirunPath = join(repoRoot, '.cache', 'cnirun')
-const cnirunSrc = join(repoRoot, '..', 'shared', 'tools', 'cnirun')
+/** The project's libcni test runtime: main.go and its offline build.sh. */
+const cnirunSrc = join(repoRoot, 'test', 'tools', 'cnirun')
 
 const isFresh = (): boolean => {
   if (!existsSync(cnirunPath)) return false
-  const main = join(cnirunSrc, 'main.go')
-  return !existsSync(main) || statSync(cnirunPath).mtimeMs >= statSync(main).mtimeMs
+  const built = statSync(cnirunPath).mtimeMs
+  return ['main.go', 'build.sh'].every((f) => built >= statSync(join(cnirunSrc, f)).mtimeMs)
 }
 
 let building: Promise<string> | undefined
 
 /**
- * ensureCnirun returns the cnirun binary, building it (../shared/tools/cnirun/build.sh) when it is
- * missing or older than main.go. Builds into a temp name and renames, so parallel test files
+ * ensureCnirun returns the cnirun binary, building it (test/tools/cnirun/build.sh) when it is
+ * missing or older than its sources. Builds into a temp name and renames, so parallel test files
  * never see a half-written binary.
  */
 export const ensureCnirun = (): Promise<string> => {
@@ -131,7 +132,7 @@ export interface CnirunOptions {
 }
 
 /**
- * cnirun drives the conflist through libcni (Debian's, via ../shared/tools/cnirun) inside the node
+ * cnirun drives the conflist through libcni (Debian's, via test/tools/cnirun) inside the node
  * namespace, with CNI_PATH = topo.cniPath and the result cache in topo.cacheDir.
  */
 export const cnirun = async (topo: Topology, verb: 'add' | 'check' | 'del', conflistPath: string, pod: Netns,
