@@ -2,8 +2,11 @@
 // each other's files: `<cacheDir>/results/<network>-<containerID>-<ifname>`, JSON with
 // kind "cniCacheV1", the main config file's bytes in base64, the runtime args and the final result.
 // Written atomically (temp + rename) 0600 in a 0700 dir through the Host's file seam.
-import { join } from 'node:path'
+import { join, resolve, sep } from 'node:path'
+import { CniError, ErrorCode } from './errors.js'
 import { isObject } from './keys.js'
+import { parseJson } from './json.js'
+import { checkAttachment } from './validate.js'
 import type { JsonObject } from './types.js'
 import type { FileHost } from '../host/types.js'
 
@@ -28,9 +31,36 @@ export type CacheRead =
   /** legacy: the file held a bare result (very old libcni) */
   | { kind: 'ok'; entry?: CacheEntry; result?: JsonObject }
 
-/** cachePath is the file of one attachment. */
-export const cachePath = (cacheDir: string, network: string, containerId: string, ifName: string): string =>
-  join(cacheDir, 'results', `${network}-${containerId}-${ifName}`)
+/** checkCacheDir refuses an empty cache dir (it would be the cwd, as `--cache-dir ""` did) with code 4. */
+export const checkCacheDir = (cacheDir: string): void => void resultsDir(cacheDir)
+
+/** resultsDir is the directory of the attachment files; an empty cache dir is refused (it would be the cwd). */
+const resultsDir = (cacheDir: string): string => {
+  if (cacheDir === '' || cacheDir.includes('\0')) {
+    throw new CniError(ErrorCode.InvalidEnvironment, 'invalid cache dir', `${JSON.stringify(cacheDir)} is not a directory path`)
+  }
+  return join(cacheDir, 'results')
+}
+
+/**
+ * cachePath is the file of one attachment. The callers validate the names with libcni's rules
+ * (src/cni/validate.ts); this is the last line: a part that is empty or holds "/" or NUL, or a
+ * path that would not be a direct child of `<cacheDir>/results/`, is refused with code 4, so no
+ * name can make the cache read, write or delete a file anywhere else.
+ */
+export const cachePath = (cacheDir: string, network: string, containerId: string, ifName: string): string => {
+  const dir = resultsDir(cacheDir)
+  for (const [what, v] of [['network name', network], ['container id', containerId], ['interface name', ifName]] as const) {
+    if (v === '' || v.includes('/') || v.includes('\0')) {
+      throw new CniError(ErrorCode.InvalidEnvironment, 'invalid cache file name', `${what} ${JSON.stringify(v)} cannot be part of a file name in ${dir}`)
+    }
+  }
+  const path = join(dir, `${network}-${containerId}-${ifName}`)
+  if (!resolve(path).startsWith(resolve(dir) + sep)) {
+    throw new CniError(ErrorCode.InvalidEnvironment, 'invalid cache file name', `${JSON.stringify(path)} is outside ${dir}`)
+  }
+  return path
+}
 
 /** writeCache stores the entry (after a successful ADD). */
 export const writeCache = async (files: FileHost, cacheDir: string, e: CacheEntry): Promise<void> => {
@@ -86,9 +116,10 @@ export const readCache = async (files: FileHost, cacheDir: string, network: stri
   if (text === undefined) return { kind: 'missing' }
   let raw: unknown
   try {
-    raw = JSON.parse(text)
+    raw = parseJson(text)
   } catch (err) {
-    return { kind: 'corrupt', path, reason: text === '' ? 'empty file' : (err as Error).message }
+    // never the parser's message: it quotes the file's bytes, and errors are printed
+    return { kind: 'corrupt', path, reason: text === '' ? 'empty file' : (err as Error).name === 'JsonDepthError' ? (err as Error).message : 'not valid JSON' }
   }
   if (isObject(raw) && raw.kind === 'cniCacheV1') {
     const entry = parseCacheEntry(raw)
@@ -103,13 +134,22 @@ export const readCache = async (files: FileHost, cacheDir: string, network: stri
 export const removeCache = async (files: FileHost, cacheDir: string, network: string, containerId: string, ifName: string): Promise<void> =>
   files.remove(cachePath(cacheDir, network, containerId, ifName))
 
+const isValidEntry = (e: CacheEntry): boolean => {
+  try {
+    checkAttachment({ network: e.networkName, containerId: e.containerId, ifname: e.ifName })
+    return true
+  } catch {
+    return false
+  }
+}
+
 /**
  * listCachedAttachments returns every readable cniCacheV1 entry under the cache dir (libcni
- * GetCachedAttachments): unreadable files, other kinds and entries without ifName/network are
- * skipped; an unreadable dir gives [].
+ * GetCachedAttachments): unreadable files, other kinds and entries whose names are empty, invalid
+ * (src/cni/validate.ts) or not the file's own name are skipped; an unreadable dir gives [].
  */
 export const listCachedAttachments = async (files: FileHost, cacheDir: string): Promise<CacheEntry[]> => {
-  const dir = join(cacheDir, 'results')
+  const dir = resultsDir(cacheDir)
   let names: string[]
   try {
     names = await files.list(dir)
@@ -120,8 +160,9 @@ export const listCachedAttachments = async (files: FileHost, cacheDir: string): 
   for (const name of names) {
     try {
       const text = await files.read(join(dir, name))
-      const entry = text === undefined ? undefined : parseCacheEntry(JSON.parse(text))
-      if (entry && entry.ifName !== '' && entry.networkName !== '' && name === `${entry.networkName}-${entry.containerId}-${entry.ifName}`) out.push(entry)
+      const entry = text === undefined ? undefined : parseCacheEntry(parseJson(text))
+      // only what an ADD could have written: the names valid and matching the file's own name
+      if (entry && isValidEntry(entry) && name === `${entry.networkName}-${entry.containerId}-${entry.ifName}`) out.push(entry)
     } catch {
       // skipped, as libcni does
     }

@@ -1,6 +1,9 @@
 // The well-known capability arguments (runtimeConfig) and their canonical key spelling.
 // containerd's go-cni sends PascalCase keys ({"HostPort":80}) and Go plugins decode them
 // case-insensitively, so keys are normalized before any schema check (cni-spec.md 6.1).
+// This is the PLUGIN side only (reading a runtimeConfig it was given). The runtime side
+// (chain/build-conf.ts) matches capability names exactly, as libcni does: which capability args
+// reach a plugin is decided by exact name, how the plugin reads them is case-insensitive.
 import { isObject, normalizeKeys } from './keys.js'
 import type { JsonObject } from './types.js'
 

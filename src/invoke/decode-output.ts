@@ -3,6 +3,7 @@
 // prints an error object on stdout, or else the stderr text is the message.
 import { CniError, ErrorCode } from '../cni/errors.js'
 import { isObject } from '../cni/keys.js'
+import { parseJson } from '../cni/json.js'
 import type { JsonObject } from '../cni/types.js'
 
 /** How a plugin process ended. */
@@ -29,9 +30,9 @@ export const decodePluginOutput = (o: PluginOutput): JsonObject | undefined => {
     if (stdout === '') return undefined
     let parsed: unknown
     try {
-      parsed = JSON.parse(stdout)
+      parsed = parseJson(stdout)
     } catch (err) {
-      throw new CniError(ErrorCode.DecodingFailure, 'failed to decode plugin output', `${(err as Error).message}: ${JSON.stringify(stdout)}`)
+      throw new CniError(ErrorCode.DecodingFailure, 'failed to decode plugin output', `${(err as Error).message}: ${JSON.stringify(stdout.slice(0, 200))}`)
     }
     if (parsed === null) return {}
     if (!isObject(parsed)) throw new CniError(ErrorCode.DecodingFailure, 'failed to decode plugin output', `not a JSON object: ${JSON.stringify(stdout)}`)
@@ -52,7 +53,7 @@ export const decodePluginOutput = (o: PluginOutput): JsonObject | undefined => {
 const parseErrorObject = (stdout: string): CniError | undefined => {
   let parsed: unknown
   try {
-    parsed = JSON.parse(stdout)
+    parsed = parseJson(stdout)
   } catch {
     return undefined
   }

@@ -1,6 +1,6 @@
 // The CNI_* environment of a plugin call: which variables each verb requires, and their checks.
 import { CniError, ErrorCode } from '../cni/errors.js'
-import { interfaceNameProblem, isValidContainerId } from '../cni/validate.js'
+import { checkContainerId, checkInterfaceName } from '../cni/validate.js'
 
 export const VERBS = ['ADD', 'DEL', 'CHECK', 'GC', 'STATUS', 'VERSION'] as const
 export type Verb = (typeof VERBS)[number]
@@ -48,12 +48,8 @@ export const readCniEnv = (env: Record<string, string | undefined>): CniEnv => {
     args: env.CNI_ARGS ?? '',
     path: (env.CNI_PATH ?? '').split(':').filter((p) => p !== ''),
   }
-  if (parsed.containerId !== '' && !isValidContainerId(parsed.containerId)) {
-    throw new CniError(ErrorCode.InvalidEnvironment, 'invalid CNI_CONTAINERID', `${JSON.stringify(parsed.containerId)} must match [A-Za-z0-9][A-Za-z0-9_.-]*`)
-  }
-  if (parsed.ifname !== '') {
-    const problem = interfaceNameProblem(parsed.ifname)
-    if (problem) throw new CniError(ErrorCode.InvalidEnvironment, 'invalid CNI_IFNAME', problem)
-  }
+  // the same rules as every other entry point (src/cni/validate.ts); absent is checked above
+  if (parsed.containerId !== '') checkContainerId(parsed.containerId, 'CNI_CONTAINERID')
+  if (parsed.ifname !== '') checkInterfaceName(parsed.ifname, 'CNI_IFNAME')
   return parsed
 }

@@ -1,4 +1,5 @@
 // PluginIO: everything a plugin process reads or writes, injected so tests never touch process state.
+import { netnsProblem } from './netns-check.js'
 
 export interface PluginIO {
   env: Record<string, string | undefined>
@@ -6,6 +7,11 @@ export interface PluginIO {
   readStdin(): Promise<string>
   stdout(text: string): void
   stderr(text: string): void
+  /**
+   * inspectNetns tells why a CNI_NETNS path is not a network namespace (undefined: it is one).
+   * The dispatcher asks before ADD and CHECK; without it (tests on fake hosts) nothing is checked.
+   */
+  inspectNetns?(path: string): Promise<string | undefined>
 }
 
 /** processIO is the PluginIO of the running process. */
@@ -18,4 +24,5 @@ export const processIO = (): PluginIO => ({
   },
   stdout: (text) => process.stdout.write(text),
   stderr: (text) => process.stderr.write(text),
+  inspectNetns: netnsProblem,
 })

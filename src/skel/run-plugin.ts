@@ -4,8 +4,9 @@
 import { CniError, ErrorCode, asCniError } from '../cni/errors.js'
 import { convertResult } from '../cni/result-convert.js'
 import { isObject } from '../cni/keys.js'
+import { parseJson } from '../cni/json.js'
 import type { PluginConf } from '../cni/types.js'
-import { isValidNetworkName } from '../cni/validate.js'
+import { checkNetworkName } from '../cni/validate.js'
 import { VERB_MIN_VERSION, compareVersions } from '../cni/versions.js'
 import type { Host } from '../host/types.js'
 import { readCniEnv } from './env.js'
@@ -30,6 +31,7 @@ export const runPlugin = async (plugin: PluginDefinition, io: PluginIO, makeHost
     cniVersion = conf.cniVersion
     checkVersion(plugin, env.command, conf.cniVersion)
     checkName(conf)
+    await checkNetns(io, env.command, env.netns)
     const req: PluginRequest = { env, conf, stdin }
     const host = makeHost()
     switch (env.command) {
@@ -68,11 +70,11 @@ const readInput = async (io: PluginIO): Promise<string> => {
   }
 }
 
-/** decodeConf parses stdin: not JSON → 6; missing network name → 7 (as skel). */
+/** decodeConf parses stdin: not JSON or nested too deep → 6; missing network name → 7 (as skel). */
 const decodeConf = (stdin: string): PluginConf => {
   let parsed: unknown
   try {
-    parsed = JSON.parse(stdin)
+    parsed = parseJson(stdin)
   } catch (err) {
     throw new CniError(ErrorCode.DecodingFailure, 'error unmarshaling network config', err instanceof Error ? err.message : String(err))
   }
@@ -95,10 +97,19 @@ const checkVersion = (plugin: PluginDefinition, command: string, cniVersion: str
   }
 }
 
+/**
+ * checkNetns: ADD and CHECK work inside CNI_NETNS, so it must be a namespace (code 4, the spec's
+ * "invalid necessary environment variables", naming it). DEL must complete when the namespace
+ * is already gone, so it is not checked there.
+ */
+const checkNetns = async (io: PluginIO, command: string, netns: string): Promise<void> => {
+  if ((command !== 'ADD' && command !== 'CHECK') || !io.inspectNetns) return
+  const problem = await io.inspectNetns(netns)
+  if (problem) throw new CniError(ErrorCode.InvalidEnvironment, 'invalid CNI_NETNS', problem)
+}
+
 /** checkName: every piece of plugin state is keyed by the network name, so it must be usable. */
 const checkName = (conf: PluginConf): void => {
-  if (typeof conf.name !== 'string' || conf.name === '') throw new CniError(ErrorCode.InvalidConfig, 'missing network name')
-  if (!isValidNetworkName(conf.name)) {
-    throw new CniError(ErrorCode.InvalidConfig, 'invalid characters found in network name', JSON.stringify(conf.name))
-  }
+  if (typeof conf.name !== 'string') throw new CniError(ErrorCode.InvalidConfig, 'missing network name')
+  checkNetworkName(conf.name)
 }
