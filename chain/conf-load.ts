@@ -6,6 +6,7 @@ import { readFile, readdir, stat } from 'node:fs/promises'
 import { basename, dirname, extname, join } from 'node:path'
 import { CniError, ErrorCode, invalidConfig } from '../src/cni/errors.js'
 import { isObject } from '../src/cni/keys.js'
+import { parseJson } from '../src/cni/json.js'
 import type { JsonObject } from '../src/cni/types.js'
 import { assertConfList, assertNetConf } from '../src/cni/schemas.js'
 import { isValidNetworkName } from '../src/cni/validate.js'
@@ -72,7 +73,7 @@ const checkPlugin = (p: unknown, where: string): JsonObject => {
 const parseObject = (bytes: Buffer, source: string): JsonObject => {
   let raw: unknown
   try {
-    raw = JSON.parse(bytes.toString('utf8'))
+    raw = parseJson(bytes.toString('utf8'))
   } catch (err) {
     throw parseError(source, err instanceof Error ? err.message : String(err))
   }
@@ -133,7 +134,7 @@ const siblingPlugins = async (dir: string, name: string): Promise<JsonObject[]> 
     const path = join(sub, f)
     let raw: unknown
     try {
-      raw = JSON.parse((await readConfFile(path)).toString('utf8'))
+      raw = parseJson((await readConfFile(path)).toString('utf8'))
     } catch (err) {
       if (err instanceof CniError) throw err
       throw parseError(path, (err as Error).message)

@@ -1,17 +1,19 @@
 // The chain executor: the runtime side of CNI over a loaded list (libcni's *NetworkList).
 // ADD runs the plugins in order, threading each result (converted to the list's version) into the
 // next, stops at the first error and caches the final result. DEL runs in reverse with the cached
-// result as everyone's prevResult, goes on past errors and drops the cache only when all passed.
-// CHECK replays the cache in order; GC DELs stale cached attachments then GCs every plugin;
-// STATUS asks every plugin. The CLI and tests call these; nothing here parses arguments.
+// result as everyone's prevResult and stops at the first error, keeping the cache for the retry
+// (spec "Deleting an attachment", libcni). CHECK replays the cache in order; GC DELs stale cached
+// attachments then GCs every plugin; STATUS asks every plugin. Every verb validates the network
+// name, container id, interface name and cache dir before it runs or touches anything.
+// The CLI and tests call these; nothing here parses arguments.
 import { CniError, ErrorCode, asCniError } from '../src/cni/errors.js'
 import { convertResult, toCurrentResult } from '../src/cni/result-convert.js'
 import type { Attachment, JsonObject, Result } from '../src/cni/types.js'
-import { interfaceNameProblem, isValidContainerId } from '../src/cni/validate.js'
+import { checkAttachment, checkContainerId, checkInterfaceName, checkNetworkName } from '../src/cni/validate.js'
 import { versionAtLeast } from '../src/cni/versions.js'
 import type { FileHost } from '../src/host/types.js'
 import { buildPluginConf } from './build-conf.js'
-import { listCachedAttachments, readCache, removeCache, writeCache } from '../src/cni/cache.js'
+import { checkCacheDir, listCachedAttachments, readCache, removeCache, writeCache } from '../src/cni/cache.js'
 import type { LoadedList } from './conf-load.js'
 import { joinErrors, wrapPluginError } from './errors.js'
 import type { CallEnv, PluginRunner } from './runner.js'
@@ -36,6 +38,11 @@ export interface ExecutorDeps {
   files: FileHost
   /** where non-fatal notes go (corrupt cache removed...) */
   warn?: (text: string) => void
+  /**
+   * why a netns path is not a network namespace (undefined: it is one); asked before ADD and
+   * CHECK. The CLI passes the real check (src/skel/netns-check.ts); tests on fake paths omit it.
+   */
+  inspectNetns?: (path: string) => Promise<string | undefined>
 }
 
 const callEnv = (rt: RuntimeArgs): CallEnv => ({
@@ -48,19 +55,22 @@ const callEnv = (rt: RuntimeArgs): CallEnv => ({
 
 const typeOf = (plugin: JsonObject): string => String(plugin.type)
 
-// libcni checks the attachment's identifiers before ADD (api.go addNetwork)
-const validateAttachment = (rt: RuntimeArgs): void => {
-  if (rt.containerId === '') throw new CniError(ErrorCode.UnknownContainer, 'missing containerID')
-  if (!isValidContainerId(rt.containerId)) {
-    throw new CniError(ErrorCode.InvalidEnvironment, 'invalid characters in containerID', JSON.stringify(rt.containerId))
-  }
-  const problem = interfaceNameProblem(rt.ifname)
-  if (problem) throw new CniError(ErrorCode.InvalidEnvironment, 'invalid interface name', problem)
+/**
+ * validateAttachment runs before any plugin and any cache access: libcni checks these names
+ * before ADD (api.go addNetwork); here DEL and CHECK too, because the names build the cache
+ * file's path. `needsNetns` (ADD, CHECK) also asks whether the netns is a namespace.
+ */
+const validateAttachment = async (list: LoadedList, rt: RuntimeArgs, deps: ExecutorDeps, needsNetns: boolean): Promise<void> => {
+  checkAttachment({ network: list.name, containerId: rt.containerId, ifname: rt.ifname })
+  checkCacheDir(rt.cacheDir)
+  if (!needsNetns || !deps.inspectNetns) return
+  const problem = await deps.inspectNetns(rt.netns)
+  if (problem) throw new CniError(ErrorCode.InvalidEnvironment, 'invalid CNI_NETNS', problem)
 }
 
 /** addList runs ADD over the list and returns the final result as list-version JSON. */
 export const addList = async (list: LoadedList, rt: RuntimeArgs, deps: ExecutorDeps): Promise<JsonObject> => {
-  validateAttachment(rt)
+  await validateAttachment(list, rt, deps, true)
   let prev: Result | undefined
   for (const plugin of list.plugins) {
     const conf = buildPluginConf(plugin, { name: list.name, cniVersion: list.cniVersion, capabilityArgs: rt.capabilityArgs, ...(prev ? { prevResult: prev } : {}) })
@@ -108,20 +118,23 @@ const cachedResult = async (list: LoadedList, rt: RuntimeArgs, deps: ExecutorDep
   }
 }
 
-/** delList runs DEL over the list in reverse; every failure is reported, the cache kept on failure. */
+/**
+ * delList runs DEL over the list in reverse. The first failure halts it and is returned; the
+ * cache stays for the runtime's retry (spec "Deleting an attachment": "halt execution and return
+ * the error", as libcni does; the chain issue's "go on past errors" yields to the spec).
+ */
 export const delList = async (list: LoadedList, rt: RuntimeArgs, deps: ExecutorDeps): Promise<void> => {
+  await validateAttachment(list, rt, deps, false)
   // before 0.4.0 DEL carries no prevResult (libcni)
   const prev = versionAtLeast(list.cniVersion, '0.4.0') ? await cachedResult(list, rt, deps, true) : undefined
-  const errors: CniError[] = []
   for (const plugin of [...list.plugins].reverse()) {
     const conf = buildPluginConf(plugin, { name: list.name, cniVersion: list.cniVersion, capabilityArgs: rt.capabilityArgs, ...(prev ? { prevResult: prev } : {}) })
     try {
       await deps.runner.run('DEL', typeOf(plugin), conf, callEnv(rt))
     } catch (err) {
-      errors.push(wrapPluginError(err, 'DEL', typeOf(plugin), list.name))
+      throw wrapPluginError(err, 'DEL', typeOf(plugin), list.name)
     }
   }
-  if (errors.length > 0) throw joinErrors(errors)
   await removeCache(deps.files, rt.cacheDir, list.name, rt.containerId, rt.ifname)
 }
 
@@ -130,6 +143,7 @@ export const checkList = async (list: LoadedList, rt: RuntimeArgs, deps: Executo
   if (!versionAtLeast(list.cniVersion, '0.4.0')) {
     throw new CniError(ErrorCode.IncompatibleVersion, `configuration version ${JSON.stringify(list.cniVersion)} does not support the CHECK command`)
   }
+  await validateAttachment(list, rt, deps, true)
   if (list.disableCheck) return
   const prev = await cachedResult(list, rt, deps, false)
   if (!prev) {
@@ -158,6 +172,12 @@ export interface GcArgs {
  * from the cache), then GCs every plugin (list version >= 1.1.0). Errors are collected.
  */
 export const gcList = async (list: LoadedList, gc: GcArgs, deps: ExecutorDeps): Promise<void> => {
+  checkNetworkName(list.name)
+  checkCacheDir(gc.cacheDir)
+  for (const a of gc.validAttachments) {
+    checkContainerId(a.containerID, 'valid attachment containerID')
+    checkInterfaceName(a.ifname, 'valid attachment ifname')
+  }
   if (list.disableGC) return
   const errors: CniError[] = []
   const valid = new Set(gc.validAttachments.map((a) => `${a.containerID}\0${a.ifname}`))

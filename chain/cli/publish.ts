@@ -1,9 +1,9 @@
 // Run-time publishing, the runtime side: read the live attachment from the libcni cache, let
 // portmap change its host ports, then record the new set in the cache (capabilityArgs.portMappings)
 // so a later DEL — by cni-chain or by libcni — passes it to portmap and removes it too.
-import { readCache, writeCache, type CacheEntry } from '../../src/cni/cache.js'
+import { checkCacheDir, readCache, writeCache, type CacheEntry } from '../../src/cni/cache.js'
 import { CniError, ErrorCode, invalidConfig } from '../../src/cni/errors.js'
-import { getKey } from '../../src/cni/keys.js'
+import { checkAttachment } from '../../src/cni/validate.js'
 import type { JsonObject } from '../../src/cni/types.js'
 import type { Host } from '../../src/host/types.js'
 import { parseMappings, type PortMapping } from '../../meta-plugins/portmap/config.js'
@@ -28,12 +28,19 @@ const loadEntry = async (host: Host, t: PublishTarget): Promise<CacheEntry> => {
   return read.entry
 }
 
-/** changePorts: publish/unpublish on the live attachment, then update its cache entry. Returns the new set. */
+/**
+ * changePorts: publish/unpublish on the live attachment, then update its cache entry. Returns the
+ * new set. The names are checked with libcni's rules first: they build the cache path and the
+ * owner marks in nft, so nothing is read or changed for an invalid one.
+ */
 export const changePorts = async (host: Host, t: PublishTarget, addMappings: PortMapping[], removeMappings: PortMapping[]): Promise<PortMapping[]> => {
+  checkAttachment({ network: t.network, containerId: t.containerId, ifname: t.ifname })
+  checkCacheDir(t.cacheDir)
   const portmap = findPortmapConf(t.plugins)
   if (!portmap) throw invalidConfig(`network ${t.network} has no portmap plugin`)
   const entry = await loadEntry(host, t)
-  const current = parseMappings(entry.capabilityArgs ? getKey(entry.capabilityArgs, 'portMappings') : undefined)
+  // exactly the key a DEL passes on (capability names match exactly, as libcni)
+  const current = parseMappings(entry.capabilityArgs?.portMappings)
   const next = await changeLivePorts(host, {
     portmap, network: t.network, cniVersion: t.cniVersion, containerId: t.containerId, ifname: t.ifname,
     netns: entry.netns ?? '', current, ...(entry.result ? { prevResult: entry.result } : {}),

@@ -1,12 +1,18 @@
 // What the CLI commands share: the runtime options (cnitool's defaults from the environment),
 // turning parsed arguments into the executor's RuntimeArgs, and the executor's dependencies.
-// Nothing here runs a verb; commands call chain/ with what this returns.
+// Every option that names a file or directory is refused when empty (an empty path is the
+// current directory), and the attachment's names are checked with libcni's rules before a
+// command loads or touches anything (src/cni/validate.ts). Nothing here runs a verb.
 import { createHash } from 'node:crypto'
 import { resolve } from 'node:path'
 import type { Argv } from 'yargs'
 import { CniError, ErrorCode } from '../../src/cni/errors.js'
 import { isObject } from '../../src/cni/keys.js'
+import { parseJson } from '../../src/cni/json.js'
 import { parseCniArgs } from '../../src/cni/args.js'
+import { checkCacheDir } from '../../src/cni/cache.js'
+import { checkAttachment } from '../../src/cni/validate.js'
+import { netnsProblem } from '../../src/skel/netns-check.js'
 import type { JsonObject } from '../../src/cni/types.js'
 import { createRealHost } from '../../src/host/real.js'
 import { builtinDefinition } from '../builtin-definitions.js'
@@ -54,15 +60,30 @@ export const attachmentOptions = <T>(y: Argv<T>) =>
 
 const env = process.env
 
+/** pathOption returns a path option's value, refusing "" and NUL (code 4: a bad runtime parameter). */
+export const pathOption = (option: string, value: string): string => {
+  if (value === '' || value.includes('\0')) {
+    throw new CniError(ErrorCode.InvalidEnvironment, `invalid --${option}`, `${JSON.stringify(value)}: an empty path would be the current directory`)
+  }
+  return value
+}
+
 /** confDirOf: --conf-dir, $NETCONFPATH or /etc/cni/net.d. */
-export const confDirOf = (o: { 'conf-dir'?: string }): string => o['conf-dir'] ?? (env.NETCONFPATH || '/etc/cni/net.d')
+export const confDirOf = (o: { 'conf-dir'?: string }): string => pathOption('conf-dir', o['conf-dir'] ?? (env.NETCONFPATH || '/etc/cni/net.d'))
 
 /** pluginDirsOf: --bin-dir, $CNI_PATH or /opt/cni/bin, split on ":". */
 export const pluginDirsOf = (o: { 'bin-dir'?: string }): string[] =>
-  (o['bin-dir'] ?? (env.CNI_PATH || '/opt/cni/bin')).split(':').filter((d) => d !== '')
+  pathOption('bin-dir', o['bin-dir'] ?? (env.CNI_PATH || '/opt/cni/bin')).split(':').filter((d) => d !== '')
 
-/** cacheDirOf: --cache-dir or /var/lib/cni. */
-export const cacheDirOf = (o: { 'cache-dir'?: string }): string => o['cache-dir'] ?? '/var/lib/cni'
+/** cacheDirOf: --cache-dir or /var/lib/cni (checked as the cache module does). */
+export const cacheDirOf = (o: { 'cache-dir'?: string }): string => {
+  const dir = pathOption('cache-dir', o['cache-dir'] ?? '/var/lib/cni')
+  checkCacheDir(dir)
+  return dir
+}
+
+/** networkOf: the network argument (a name or a file path), refused when empty. */
+export const networkOf = (o: { network: string }): string => pathOption('network', o.network)
 
 /** defaultContainerId is cnitool's: "cnitool-" and the first 20 hex digits of sha512(netns). */
 export const defaultContainerId = (netnsPath: string): string =>
@@ -72,7 +93,7 @@ const parseCapArgs = (raw: string | undefined): JsonObject => {
   if (raw === undefined || raw === '') return {}
   let parsed: unknown
   try {
-    parsed = JSON.parse(raw)
+    parsed = parseJson(raw)
   } catch (err) {
     throw new CniError(ErrorCode.DecodingFailure, 'invalid capability args', (err as Error).message)
   }
@@ -80,10 +101,14 @@ const parseCapArgs = (raw: string | undefined): JsonObject => {
   return parsed
 }
 
-/** runtimeArgsOf resolves add / check / del options into the executor's RuntimeArgs. */
+/**
+ * runtimeArgsOf resolves add / check / del options into the executor's RuntimeArgs. It throws
+ * before anything is read or run when a path option is empty or the container id / ifname
+ * break libcni's rules (the executor checks again, with the network name).
+ */
 export const runtimeArgsOf = (o: AttachmentOptions): RuntimeArgs => {
-  const netns = resolve(o.netns)
-  return {
+  const netns = resolve(pathOption('netns', o.netns))
+  const rt: RuntimeArgs = {
     containerId: o['container-id'] ?? defaultContainerId(netns),
     netns,
     ifname: o.ifname ?? (env.CNI_IFNAME || 'eth0'),
@@ -92,11 +117,13 @@ export const runtimeArgsOf = (o: AttachmentOptions): RuntimeArgs => {
     cacheDir: cacheDirOf(o),
     pluginDirs: pluginDirsOf(o),
   }
+  checkAttachment({ containerId: rt.containerId, ifname: rt.ifname })
+  return rt
 }
 
-/** executorDeps returns the runner (built-ins in-process unless disabled) and the real file seam. */
+/** executorDeps returns the runner (built-ins in-process unless disabled), the real file seam and netns check. */
 export const executorDeps = (o: { builtins?: boolean }): ExecutorDeps => {
   const host = createRealHost()
   const runner = o.builtins === false ? externalRunner() : combinedRunner(builtinDefinition, createRealHost)
-  return { runner, files: host.files, warn: (text) => void process.stderr.write(`cni-chain: ${text}`) }
+  return { runner, files: host.files, warn: (text) => void process.stderr.write(`cni-chain: ${text}`), inspectNetns: netnsProblem }
 }

@@ -2,7 +2,7 @@
 import type { CommandModule } from 'yargs'
 import { addList } from '../../executor.js'
 import { loadNetwork } from '../../conf-load.js'
-import { type AttachmentOptions, attachmentOptions, confDirOf, executorDeps, runtimeArgsOf } from '../runtime.js'
+import { type AttachmentOptions, attachmentOptions, confDirOf, executorDeps, networkOf, runtimeArgsOf } from '../runtime.js'
 
 /** addCommand runs ADD over the list and prints the final result JSON. */
 export const addCommand: CommandModule<object, AttachmentOptions> = {
@@ -10,8 +10,9 @@ export const addCommand: CommandModule<object, AttachmentOptions> = {
   describe: 'add a network to a namespace (prints the result)',
   builder: (y) => attachmentOptions(y) as never,
   handler: async (argv) => {
-    const list = await loadNetwork(argv.network, confDirOf(argv))
-    const result = await addList(list, runtimeArgsOf(argv), executorDeps(argv))
+    const rt = runtimeArgsOf(argv) // names and paths checked before anything is read
+    const list = await loadNetwork(networkOf(argv), confDirOf(argv))
+    const result = await addList(list, rt, executorDeps(argv))
     process.stdout.write(JSON.stringify(result, null, 2) + '\n')
   },
 }

@@ -2,7 +2,7 @@
 import type { CommandModule } from 'yargs'
 import { checkList } from '../../executor.js'
 import { loadNetwork } from '../../conf-load.js'
-import { type AttachmentOptions, attachmentOptions, confDirOf, executorDeps, runtimeArgsOf } from '../runtime.js'
+import { type AttachmentOptions, attachmentOptions, confDirOf, executorDeps, networkOf, runtimeArgsOf } from '../runtime.js'
 
 /** checkCommand runs CHECK over the list; silent on success. */
 export const checkCommand: CommandModule<object, AttachmentOptions> = {
@@ -10,7 +10,8 @@ export const checkCommand: CommandModule<object, AttachmentOptions> = {
   describe: 'check that an attachment is still as ADD left it',
   builder: (y) => attachmentOptions(y) as never,
   handler: async (argv) => {
-    const list = await loadNetwork(argv.network, confDirOf(argv))
-    await checkList(list, runtimeArgsOf(argv), executorDeps(argv))
+    const rt = runtimeArgsOf(argv) // names and paths checked before anything is read
+    const list = await loadNetwork(networkOf(argv), confDirOf(argv))
+    await checkList(list, rt, executorDeps(argv))
   },
 }

@@ -2,7 +2,7 @@
 import type { CommandModule } from 'yargs'
 import { delList } from '../../executor.js'
 import { loadNetwork } from '../../conf-load.js'
-import { type AttachmentOptions, attachmentOptions, confDirOf, executorDeps, runtimeArgsOf } from '../runtime.js'
+import { type AttachmentOptions, attachmentOptions, confDirOf, executorDeps, networkOf, runtimeArgsOf } from '../runtime.js'
 
 /** delCommand runs DEL over the list in reverse order. */
 export const delCommand: CommandModule<object, AttachmentOptions> = {
@@ -10,7 +10,8 @@ export const delCommand: CommandModule<object, AttachmentOptions> = {
   describe: 'remove a network from a namespace',
   builder: (y) => attachmentOptions(y) as never,
   handler: async (argv) => {
-    const list = await loadNetwork(argv.network, confDirOf(argv))
-    await delList(list, runtimeArgsOf(argv), executorDeps(argv))
+    const rt = runtimeArgsOf(argv) // names and paths checked before anything is read
+    const list = await loadNetwork(networkOf(argv), confDirOf(argv))
+    await delList(list, rt, executorDeps(argv))
   },
 }

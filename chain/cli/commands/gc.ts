@@ -3,9 +3,10 @@
 import type { CommandModule } from 'yargs'
 import { CniError, ErrorCode } from '../../../src/cni/errors.js'
 import type { Attachment } from '../../../src/cni/types.js'
+import { checkAttachment } from '../../../src/cni/validate.js'
 import { gcList } from '../../executor.js'
 import { loadNetwork } from '../../conf-load.js'
-import { type NetworkOptions, cacheDirOf, cacheOption, confDirOf, executorDeps, networkOptions, pluginDirsOf } from '../runtime.js'
+import { type NetworkOptions, cacheDirOf, cacheOption, confDirOf, executorDeps, networkOf, networkOptions, pluginDirsOf } from '../runtime.js'
 
 interface GcOptions extends NetworkOptions {
   valid?: string[]
@@ -13,11 +14,13 @@ interface GcOptions extends NetworkOptions {
   'cache-dir'?: string
 }
 
-/** parseAttachment reads "CONTAINERID/IFNAME". */
+/** parseAttachment reads "CONTAINERID/IFNAME" (a container id has no "/"; both checked with libcni's rules). */
 const parseAttachment = (s: string): Attachment => {
-  const i = s.lastIndexOf('/')
+  const i = s.indexOf('/')
   if (i <= 0 || i === s.length - 1) throw new CniError(ErrorCode.InvalidEnvironment, 'invalid --valid attachment', `${JSON.stringify(s)} is not CONTAINERID/IFNAME`)
-  return { containerID: s.slice(0, i), ifname: s.slice(i + 1) }
+  const a = { containerID: s.slice(0, i), ifname: s.slice(i + 1) }
+  checkAttachment({ containerId: a.containerID, ifname: a.ifname })
+  return a
 }
 
 /** gcCommand garbage-collects a network's attachments that are not listed as valid. */
@@ -34,8 +37,9 @@ export const gcCommand: CommandModule<object, GcOptions> = {
         return true
       }) as never,
   handler: async (argv) => {
-    const list = await loadNetwork(argv.network, confDirOf(argv))
     const validAttachments = argv.all ? [] : (argv.valid ?? []).map(parseAttachment)
-    await gcList(list, { validAttachments, cacheDir: cacheDirOf(argv), pluginDirs: pluginDirsOf(argv) }, executorDeps(argv))
+    const gc = { validAttachments, cacheDir: cacheDirOf(argv), pluginDirs: pluginDirsOf(argv) }
+    const list = await loadNetwork(networkOf(argv), confDirOf(argv))
+    await gcList(list, gc, executorDeps(argv))
   },
 }

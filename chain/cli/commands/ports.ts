@@ -4,7 +4,9 @@ import { listCachedAttachments } from '../../../src/cni/cache.js'
 import { loadNetwork } from '../../conf-load.js'
 import { createRealHost } from '../../../src/host/real.js'
 import { describeMapping, mappingsOf, parseMappingSpec } from '../../../meta-plugins/portmap/publish.js'
+import { checkAttachment } from '../../../src/cni/validate.js'
 import { changePorts, type PublishTarget } from '../publish.js'
+import { cacheDirOf, confDirOf, networkOf } from '../runtime.js'
 
 interface ChangeOptions {
   'container-id': string
@@ -32,12 +34,15 @@ const changeBuilder = (y: Argv) =>
     .option('host-ip', { type: 'string', describe: 'bind the host ports to this node address only' })
 
 const change = (mode: 'publish' | 'unpublish') => async (argv: ChangeOptions): Promise<void> => {
-  const list = await loadNetwork(argv.network, argv['conf-dir'] ?? (process.env.NETCONFPATH || '/etc/cni/net.d'))
+  // names and paths first: nothing is read before they pass (changePorts checks them again)
+  checkAttachment({ containerId: argv['container-id'], ifname: argv.ifname })
+  const cacheDir = cacheDirOf(argv)
+  const mappings = argv.mappings.map((s) => parseMappingSpec(s, argv['host-ip']))
+  const list = await loadNetwork(networkOf(argv), confDirOf(argv))
   const target: PublishTarget = {
     network: list.name, cniVersion: list.cniVersion, plugins: list.plugins,
-    cacheDir: argv['cache-dir'], containerId: argv['container-id'], ifname: argv.ifname,
+    cacheDir, containerId: argv['container-id'], ifname: argv.ifname,
   }
-  const mappings = argv.mappings.map((s) => parseMappingSpec(s, argv['host-ip']))
   const host = createRealHost()
   const next = mode === 'publish' ? await changePorts(host, target, mappings, []) : await changePorts(host, target, [], mappings)
   process.stdout.write(`${list.name} ${argv['container-id']} ${argv.ifname}: ${next.map(describeMapping).join(', ') || 'no host ports'}\n`)
@@ -68,7 +73,7 @@ export const portsCommand: CommandModule<object, object> = {
           y.option('cache-dir', { type: 'string', default: '/var/lib/cni', describe: 'libcni result cache directory' })
             .option('json', { type: 'boolean', default: false, describe: 'print JSON' }) as never,
         handler: async (argv) => {
-          const entries = await listCachedAttachments(createRealHost().files, argv['cache-dir'])
+          const entries = await listCachedAttachments(createRealHost().files, cacheDirOf(argv))
           const rows = entries.flatMap((e) => mappingsOf(e.capabilityArgs).map((m) => ({
             network: e.networkName, containerId: e.containerId, ifname: e.ifName,
             protocol: m.protocol, hostIP: m.hostIP ?? '', hostPort: m.hostPort, containerPort: m.containerPort, text: describeMapping(m),

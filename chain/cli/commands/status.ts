@@ -2,7 +2,7 @@
 import type { CommandModule } from 'yargs'
 import { statusList } from '../../executor.js'
 import { loadNetwork } from '../../conf-load.js'
-import { type NetworkOptions, confDirOf, executorDeps, networkOptions, pluginDirsOf } from '../runtime.js'
+import { type NetworkOptions, confDirOf, executorDeps, networkOf, networkOptions, pluginDirsOf } from '../runtime.js'
 
 /** statusCommand runs STATUS; silent when every plugin is ready. */
 export const statusCommand: CommandModule<object, NetworkOptions> = {
@@ -10,7 +10,8 @@ export const statusCommand: CommandModule<object, NetworkOptions> = {
   describe: 'tell whether the network can serve ADD',
   builder: (y) => networkOptions(y) as never,
   handler: async (argv) => {
-    const list = await loadNetwork(argv.network, confDirOf(argv))
-    await statusList(list, pluginDirsOf(argv), executorDeps(argv))
+    const pluginDirs = pluginDirsOf(argv)
+    const list = await loadNetwork(networkOf(argv), confDirOf(argv))
+    await statusList(list, pluginDirs, executorDeps(argv))
   },
 }
