@@ -5,22 +5,23 @@
 // runtimeConfig filtered by each sub-plugin's declared capabilities). ADD runs in order threading
 // prevResult, DEL in reverse with the chain's prevResult for all and goes on past errors, CHECK in
 // order, GC and STATUS over all. Consecutive built-in sub-plugins are planned first and applied as
-// one merged plan (one nft transaction); other types run as binaries from CNI_PATH.
+// one merged plan (apply-segment.ts); other types run as binaries from CNI_PATH. A failed ADD
+// undoes everything the sub-chain did (add-journal.ts), like a failed standalone ADD.
 import { CniError, ErrorCode } from '../../src/cni/errors.js'
 import { isObject } from '../../src/cni/keys.js'
 import { convertResult, toCurrentResult } from '../../src/cni/result-convert.js'
 import type { JsonObject, PluginConf, Result } from '../../src/cni/types.js'
 import { SUPPORTED_VERSIONS } from '../../src/cni/versions.js'
 import type { Host } from '../../src/host/types.js'
-import { applyPlan } from '../../src/plan/apply.js'
-import { applyWithRecovery, type MetaPlugin, type PlannedVerb } from '../../src/plan/meta-plugin.js'
-import type { Plan } from '../../src/plan/types.js'
+import type { MetaPlugin } from '../../src/plan/meta-plugin.js'
+import { withUndoFailures } from '../../src/plan/undo.js'
 import type { Verb } from '../../src/skel/env.js'
 import type { PluginDefinition, PluginRequest } from '../../src/skel/plugin.js'
 import { buildPluginConf } from '../build-conf.js'
-import { joinErrors, wrapPluginError } from '../errors.js'
+import { joinErrors, pluginDescription, wrapPluginError } from '../errors.js'
 import type { CallEnv, PluginRunner } from '../runner.js'
-import { mergePlans } from './merge-plans.js'
+import { createAddJournal, type AddJournal } from './add-journal.js'
+import { SegmentFailure, applySegmentAdd, applySegmentCleanup, explainSegmentFailure, type Planned } from './apply-segment.js'
 
 /** What the chain plugin is built from: the in-process plugins and the runner for the rest. */
 export interface ChainDeps {
@@ -30,8 +31,6 @@ export interface ChainDeps {
 
 type Sub = { type: string; entry: JsonObject; meta: MetaPlugin | undefined }
 type Segment = { builtin: true; subs: Sub[] } | { builtin: false; sub: Sub }
-/** a built-in sub-plugin's plan with the request it was made for */
-type Planned = { sub: Sub; req: PluginRequest; plan: Plan }
 
 const GC_KEYS = ['cni.dev/valid-attachments', 'cni.dev/attachments'] as const
 
@@ -105,35 +104,6 @@ const normalize = (json: JsonObject | Result, cniVersion: string): Result => {
   return toCurrentResult(convertResult(toCurrentResult(withVersion), cniVersion))
 }
 
-/**
- * applyMerged applies the plans of one built-in segment as one merged plan. If the merged plan
- * fails (and was rolled back), each plan is applied on its own to find the culprit: ADD throws the
- * first failure, DEL/GC return every failure.
- */
-const applyMerged = async (items: Planned[], verb: PlannedVerb, name: string, host: Host): Promise<CniError[]> => {
-  if (items.length === 0) return []
-  if (items.length > 1) {
-    try {
-      await applyPlan(mergePlans(items.map((i) => i.plan)), host)
-      return []
-    } catch {
-      // fall through: one by one tells which plugin failed
-    }
-  }
-  const errors: CniError[] = []
-  for (const { sub, req, plan } of items) {
-    try {
-      // alone, a plugin may recover (portmap names a port's owner, retries DEL without foreign keys)
-      await applyWithRecovery(sub.meta as MetaPlugin, verb, req, host, plan)
-    } catch (err) {
-      const e = wrapPluginError(err, verb, sub.type, name)
-      if (verb === 'ADD') throw e
-      errors.push(e)
-    }
-  }
-  return errors
-}
-
 /** createChainPlugin builds the `chain` plugin over the given built-ins and runner. */
 export const createChainPlugin = (deps: ChainDeps): PluginDefinition => {
   const runExternal = async (verb: Verb, req: PluginRequest, sub: Sub, conf: JsonObject): Promise<JsonObject | undefined> =>
@@ -146,7 +116,8 @@ export const createChainPlugin = (deps: ChainDeps): PluginDefinition => {
       try {
         checkSubVersion(sub, req.conf.cniVersion)
         const subReq = subRequest(req, verb, subConf(req.conf, sub, prev))
-        items.push({ sub, req: subReq, plan: await (sub.meta as MetaPlugin).plan(verb, subReq, host) })
+        const meta = sub.meta as MetaPlugin
+        items.push({ meta, req: subReq, plan: await meta.plan(verb, subReq, host) })
       } catch (err) {
         errors.push(wrapPluginError(err, verb, sub.type, req.conf.name))
       }
@@ -156,34 +127,53 @@ export const createChainPlugin = (deps: ChainDeps): PluginDefinition => {
 
   const add = async (req: PluginRequest, host: Host): Promise<Result> => {
     const { conf } = req
-    let prev = conf.prevResult ? normalize(conf.prevResult, conf.cniVersion) : undefined
-    for (const seg of segmentsOf(parseSubPlugins(conf, deps))) {
-      if (!seg.builtin) {
-        try {
-          const out = await runExternal('ADD', req, seg.sub, subConf(conf, seg.sub, prev))
-          if (!out) throw new CniError(ErrorCode.DecodingFailure, 'plugin printed no result')
-          prev = normalize(out, conf.cniVersion)
-        } catch (err) {
-          throw wrapPluginError(err, 'ADD', seg.sub.type, conf.name)
+    const journal = createAddJournal()
+    try {
+      let prev = conf.prevResult ? normalize(conf.prevResult, conf.cniVersion) : undefined
+      for (const seg of segmentsOf(parseSubPlugins(conf, deps))) {
+        if (!seg.builtin) {
+          prev = await addExternal(req, seg.sub, prev, journal)
+          continue
         }
-        continue
-      }
-      const items: Planned[] = []
-      for (const sub of seg.subs) {
-        try {
-          checkSubVersion(sub, conf.cniVersion)
-          const subReq = subRequest(req, 'ADD', subConf(conf, sub, prev))
-          const plan = await (sub.meta as MetaPlugin).plan('ADD', subReq, host)
-          if (!plan.result) throw new CniError(ErrorCode.Internal, `${sub.type}: ADD plan has no result`)
-          prev = normalize(plan.result, conf.cniVersion)
-          items.push({ sub, req: subReq, plan })
-        } catch (err) {
-          throw wrapPluginError(err, 'ADD', sub.type, conf.name)
+        const items: Planned[] = []
+        for (const sub of seg.subs) {
+          try {
+            checkSubVersion(sub, conf.cniVersion)
+            const meta = sub.meta as MetaPlugin
+            const subReq = subRequest(req, 'ADD', subConf(conf, sub, prev))
+            const plan = await meta.plan('ADD', subReq, host)
+            if (!plan.result) throw new CniError(ErrorCode.Internal, `${sub.type}: ADD plan has no result`)
+            prev = normalize(plan.result, conf.cniVersion)
+            items.push({ meta, req: subReq, plan })
+          } catch (err) {
+            throw wrapPluginError(err, 'ADD', sub.type, conf.name)
+          }
         }
+        await applySegmentAdd(items, journal, host)
       }
-      await applyMerged(items, 'ADD', conf.name, host)
+      return prev as Result
+    } catch (err) {
+      // the host first goes back to how it was; then the failed plugin may explain (portmap names a port's owner)
+      const undoFailures = await journal.rollback(host)
+      const e = err instanceof SegmentFailure ? await explainSegmentFailure(err, conf.name, host) : err
+      throw withUndoFailures(e, undoFailures)
     }
-    return prev as Result
+  }
+
+  /** addExternal runs an external sub-plugin's ADD; on success the journal can DEL it again. */
+  const addExternal = async (req: PluginRequest, sub: Sub, prev: Result | undefined, journal: AddJournal): Promise<Result> => {
+    const { conf } = req
+    let out: JsonObject | undefined
+    try {
+      out = await runExternal('ADD', req, sub, subConf(conf, sub, prev))
+      if (!out) throw new CniError(ErrorCode.DecodingFailure, 'plugin printed no result')
+    } catch (err) {
+      throw wrapPluginError(err, 'ADD', sub.type, conf.name)
+    }
+    const result = normalize(out, conf.cniVersion)
+    // its DEL gets its own ADD result as prevResult: what a runtime would pass had the chain ended there
+    journal.external(`DEL of plugin ${pluginDescription(sub.type, conf.name)}`, () => runExternal('DEL', req, sub, subConf(conf, sub, result)))
+    return result
   }
 
   // DEL and GC: every sub-plugin runs, failures are collected (DEL in reverse order)
@@ -202,7 +192,7 @@ export const createChainPlugin = (deps: ChainDeps): PluginDefinition => {
         continue
       }
       const items = await plansOf(verb, req, seg.subs, prev, host, errors)
-      errors.push(...(await applyMerged(items, verb, conf.name, host)))
+      if (items.length > 0) errors.push(...(await applySegmentCleanup(items, verb, conf.name, host)))
     }
     if (errors.length > 0) throw joinErrors(errors)
   }

@@ -1,33 +1,45 @@
-// Merging the plans of consecutive built-in plugins so their nftables work commits as ONE
-// transaction (one `nft` process, one kernel commit): every nft step with the same failure policy
-// is folded into the first such step, in plugin order; all other steps keep their order. Undo
-// steps of a merged step run later plugins' first, as separate applies would.
+// Merging the plans of consecutive built-in plugins so their nftables work commits in fewer
+// transactions, without changing what any plugin asked for. Only one merge is safe: the LAST step
+// of one plan and the FIRST step of the next, when both are nft transactions that must succeed.
+// Applied one after the other, those two batches run back to back with nothing in between, so one
+// transaction holding both does the same work (nft applies a batch's commands in order) and can
+// only fail where one of the two would have failed. Everything else stays apart:
+//  - a plugin's own steps keep their order (its nft work never moves ahead of its earlier steps),
+//  - two nft steps of one plugin stay two transactions (it kept them apart on purpose),
+//  - best-effort (ignoreFailure) steps are never merged: one missing object would cancel the
+//    other plugin's cleanup.
+// The undo of a merged step is the later plugin's undo first, as separate applies would roll back.
 import type { PlannedStep, Plan } from '../../src/plan/types.js'
 
 type NftStep = Extract<PlannedStep, { kind: 'nft' }>
 
-/** mergePlans returns one plan doing what `plans` do in order, with nft batches merged. */
-export const mergePlans = (plans: Plan[]): Plan => {
+/** MergedPlan: one plan doing what the plans do in order, and which plans each of its steps serves. */
+export interface MergedPlan {
+  plan: Plan
+  /** owners[i]: indexes (into the input plans) of the plans whose work step i carries */
+  owners: number[][]
+}
+
+const mergeable = (s: PlannedStep | undefined): s is NftStep => s?.kind === 'nft' && s.ignoreFailure !== true
+
+/** mergePlans concatenates the plans' steps, merging an nft step into the previous plan's last one when safe. */
+export const mergePlans = (plans: readonly Plan[]): MergedPlan => {
   const steps: PlannedStep[] = []
-  const merged = new Map<boolean, NftStep>()
-  for (const plan of plans) {
-    for (const step of plan.steps) {
-      if (step.kind !== 'nft') {
-        steps.push(step)
-        continue
+  const owners: number[][] = []
+  plans.forEach((plan, p) => {
+    plan.steps.forEach((step, i) => {
+      const last = steps.at(-1)
+      // i === 0: the previous step is the last one of an earlier plan, this one starts plan p
+      if (i === 0 && mergeable(step) && mergeable(last)) {
+        const undo = [...(step.undo ?? []), ...(last.undo ?? [])]
+        steps[steps.length - 1] = { ...last, batch: [...last.batch, ...step.batch], ...(undo.length > 0 ? { undo } : {}) }
+        ;(owners.at(-1) as number[]).push(p)
+        return
       }
-      const policy = step.ignoreFailure === true
-      const into = merged.get(policy)
-      if (!into) {
-        const copy: NftStep = { ...step, batch: [...step.batch], ...(step.undo ? { undo: [...step.undo] } : {}) }
-        merged.set(policy, copy)
-        steps.push(copy)
-        continue
-      }
-      into.batch.push(...step.batch)
-      if (step.undo) into.undo = [...step.undo, ...(into.undo ?? [])]
-    }
-  }
+      steps.push(step)
+      owners.push([p])
+    })
+  })
   const last = plans.at(-1)
-  return last?.result ? { steps, result: last.result } : { steps }
+  return { plan: last?.result ? { steps, result: last.result } : { steps }, owners }
 }

@@ -19,3 +19,17 @@ export const appliedBeforeFailure = <S extends PlannedStep>(group: S[], err: unk
   const line = /Command failed -:(\d+)/.exec(text)?.[1]
   return line === undefined ? [] : group.slice(0, Number(line) - 1)
 }
+
+/**
+ * failedInGroup returns the positions in `group` of the step(s) that may have failed with `err`:
+ * the line an ip/tc batch names, else every step of the group (sysctl -w does not say which key).
+ */
+export const failedInGroup = (group: readonly PlannedStep[], err: unknown): number[] => {
+  const all = group.map((_, i) => i)
+  if (group.length === 1) return all
+  const kind = group[0]?.kind
+  if (kind !== 'ip' && kind !== 'tc') return all
+  const line = /Command failed -:(\d+)/.exec(err instanceof HostError ? err.stderr : '')?.[1]
+  const at = line === undefined ? -1 : Number(line) - 1
+  return at >= 0 && at < group.length ? [at] : all
+}

@@ -1,40 +1,59 @@
 // apply: the only place plans touch the machine. Steps run in order; consecutive steps of one tool
 // in one namespace go to that tool in one call (`ip -batch`, one `sysctl -w`), nft steps are one
 // transaction each. When a step fails, the undo steps of everything already applied run in reverse
-// (best effort) and the error is rethrown, so a failed ADD leaves the host as it found it.
+// and the error is rethrown, so a failed ADD leaves the host as it found it; an undo that fails too
+// is reported in the error's details (RollbackIncompleteError), never swallowed.
 // Steps marked ignoreFailure (DEL's best effort) run with `-force`: one missing object does not
 // keep the others from being removed, and their failure is not an error.
 import type { Host } from '../host/types.js'
-import { appliedBeforeFailure } from './applied.js'
+import { appliedBeforeFailure, failedInGroup } from './applied.js'
 import type { PlannedStep, Plan, Step } from './types.js'
+import { undoSteps, withUndoFailures, type UndoFailure } from './undo.js'
 
-/** applyPlan runs plan.steps through host; see the file comment for grouping and rollback. */
-export const applyPlan = async (plan: Plan, host: Host): Promise<void> => {
-  const done: PlannedStep[] = []
+/**
+ * PlanRun is what runPlan did: the indexes (into plan.steps) of the steps that took effect, and on
+ * failure the error and the indexes of the step(s) that may have failed (one, or a whole group
+ * when the tool does not say which line failed).
+ */
+export type PlanRun =
+  | { ok: true; applied: number[] }
+  | { ok: false; applied: number[]; failed: number[]; error: unknown }
+
+/**
+ * runPlan applies plan.steps in groups and stops at the first failure WITHOUT undoing anything:
+ * the caller decides what to undo (applyPlan: this plan's steps; the `chain` plugin: everything
+ * its ADD did so far).
+ */
+export const runPlan = async (plan: Plan, host: Host): Promise<PlanRun> => {
+  const applied: number[] = []
+  let index = 0
   for (const group of groupSteps(plan.steps)) {
+    const indexes = group.map((_, i) => index + i)
+    index += group.length
     const ignore = group.every((s) => s.ignoreFailure)
     try {
       await runGroup(group, host, ignore)
-    } catch (err) {
+    } catch (error) {
       if (ignore) continue
-      await rollback([...done, ...appliedBeforeFailure(group, err)], host)
-      throw err
+      const done = appliedBeforeFailure(group, error).length
+      const failed = failedInGroup(group, error).map((i) => indexes[i] as number)
+      return { ok: false, applied: [...applied, ...indexes.slice(0, done)], failed, error }
     }
-    done.push(...group)
+    applied.push(...indexes)
   }
+  return { ok: true, applied }
 }
 
-const rollback = async (applied: PlannedStep[], host: Host): Promise<void> => {
-  for (const step of [...applied].reverse()) {
-    for (const undo of step.undo ?? []) {
-      try {
-        await runGroup([undo], host, false)
-      } catch {
-        // best effort: the original error is the one worth reporting
-      }
-    }
-  }
+/** applyPlan runs plan.steps through host; see the file comment for grouping and rollback. */
+export const applyPlan = async (plan: Plan, host: Host): Promise<void> => {
+  const run = await runPlan(plan, host)
+  if (run.ok) return
+  throw withUndoFailures(run.error, await undoApplied(run.applied.map((i) => plan.steps[i] as PlannedStep), host))
 }
+
+/** undoApplied runs the undo steps of `applied` in reverse; returns the undo steps that failed. */
+export const undoApplied = (applied: readonly PlannedStep[], host: Host): Promise<UndoFailure[]> =>
+  undoSteps(applied, host, (step, h) => runGroup([step], h, false))
 
 // Steps that can share one process: same kind, same netns, and the same failure policy.
 const groupKey = (s: PlannedStep): string | undefined => {

@@ -6,6 +6,7 @@ import type { Host } from '../host/types.js'
 import type { PluginDefinition, PluginRequest } from '../skel/plugin.js'
 import { applyPlan } from './apply.js'
 import type { Plan } from './types.js'
+import { undoFailuresOf, withUndoFailures } from './undo.js'
 
 export type PlannedVerb = 'ADD' | 'DEL' | 'GC'
 
@@ -21,9 +22,12 @@ export interface MetaPlugin {
   /** check verifies what ADD made (CHECK); throws a CniError naming the first difference. */
   check(req: PluginRequest, host: Host): Promise<void>
   /**
-   * recover (optional) is called when applying the plan failed: it may throw a clearer error, or
-   * return a replacement plan that is applied once (portmap: name the owner of a conflicting host
-   * port on ADD; retry DEL without keys another attachment owns). undefined = rethrow `err`.
+   * recover (optional) is called when applying the plan failed, after that plan was rolled back
+   * (in the `chain` plugin: after everything the chain's ADD did was rolled back). On ADD it may
+   * only explain: throw a clearer error (portmap names the owner of a conflicting host port); what
+   * it returns is ignored and `err` stands, because a rolled-back ADD is not resumed. On DEL and GC
+   * it may return a replacement plan that is applied once (portmap: retry DEL without keys
+   * another attachment owns). undefined = rethrow `err`.
    */
   recover?(verb: PlannedVerb, req: PluginRequest, host: Host, plan: Plan, err: unknown): Promise<Plan | undefined>
   /** status tells whether ADD can be served (STATUS); absent = always ready. */
@@ -32,18 +36,34 @@ export interface MetaPlugin {
 
 /**
  * applyWithRecovery applies a plan made by `meta`; when that fails, meta.recover may replace the
- * error or the plan (applied once). Returns the plan that took effect.
+ * error (any verb) or, on DEL and GC, the plan (applied once). Returns the plan that took effect.
+ * Undo steps that failed stay in the error, whichever error is thrown.
  */
 export const applyWithRecovery = async (meta: MetaPlugin, verb: PlannedVerb, req: PluginRequest, host: Host, plan: Plan): Promise<Plan> => {
   try {
     await applyPlan(plan, host)
     return plan
   } catch (err) {
-    const replacement = meta.recover ? await meta.recover(verb, req, host, plan, err) : undefined
+    const replacement = await recoverOrExplain(meta, verb, req, host, plan, err)
     if (!replacement) throw err
     await applyPlan(replacement, host)
     return replacement
   }
+}
+
+/**
+ * recoverOrExplain asks meta.recover about a failed plan: returns a replacement plan (DEL, GC) or
+ * undefined; a clearer error it throws is rethrown carrying the undo failures `err` carried.
+ */
+export const recoverOrExplain = async (meta: MetaPlugin, verb: PlannedVerb, req: PluginRequest, host: Host, plan: Plan, err: unknown): Promise<Plan | undefined> => {
+  if (!meta.recover) return undefined
+  let replacement: Plan | undefined
+  try {
+    replacement = await meta.recover(verb, req, host, plan, err)
+  } catch (clearer) {
+    throw clearer === err ? err : withUndoFailures(clearer, undoFailuresOf(err))
+  }
+  return verb === 'ADD' ? undefined : replacement
 }
 
 /** pluginFromMeta turns a MetaPlugin into the handlers the dispatcher runs: plan, then apply. */

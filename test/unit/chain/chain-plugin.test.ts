@@ -1,6 +1,7 @@
 // The `chain` plugin through the dispatcher, with fake built-ins on a FakeHost and the recorder
-// as an external sub-plugin: order, merged nft transaction, prevResult threading, capability
-// filtering per sub-plugin, DEL in reverse going on past errors, CHECK, GC and STATUS.
+// as an external sub-plugin: order, merged nft transactions, prevResult threading, capability
+// filtering per sub-plugin, rollback of a failed ADD (built-ins and externals), recover after the
+// rollback, undo failures in the error, DEL in reverse going on past errors, CHECK, GC and STATUS.
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import t from 'tap'
@@ -10,43 +11,56 @@ import { CniError } from '../../../src/cni/errors.js'
 import type { JsonObject, Result } from '../../../src/cni/types.js'
 import { createFakeHost, type FakeHost } from '../../../src/host/fake.js'
 import type { MetaPlugin, PlannedVerb } from '../../../src/plan/meta-plugin.js'
-import type { Plan } from '../../../src/plan/types.js'
+import type { Plan, PlannedStep } from '../../../src/plan/types.js'
 import { runPlugin } from '../../../src/skel/run-plugin.js'
 import type { PluginRequest } from '../../../src/skel/plugin.js'
 import { FIXTURES, readLog } from './fixtures/helpers.js'
 
 interface Seen { type: string; verb: string; conf: JsonObject }
 
-/** fakeMeta plans one nft batch and one ip command per verb and appends its interface on ADD. */
-const fakeMeta = (type: string, seen: Seen[], failOn: string[] = []): MetaPlugin => ({
+const P = '/run/netns/p'
+const table = (name: string) => ({ table: { family: 'inet', name } })
+/** an nft step adding table NAME, undone by deleting it */
+const nftStep = (name: string): PlannedStep => ({ kind: 'nft', batch: [{ add: table(name) }], undo: [{ kind: 'nft', batch: [{ delete: table(name) }] }] })
+/** a sysctl step setting net/KEY to 1 in the pod, undone by writing 0 back */
+const sysctlStep = (key: string): PlannedStep => ({ kind: 'sysctl', netns: P, key: `net/${key}`, value: '1', undo: [{ kind: 'sysctl', netns: P, key: `net/${key}`, value: '0' }] })
+const ipStep = (name: string): PlannedStep => ({ kind: 'ip', args: ['link', 'set', name, 'up'], undo: [{ kind: 'ip', args: ['link', 'set', name, 'down'] }] })
+
+interface Behaviour {
+  /** the steps planned for a verb (default: ip then nft, named after type and verb) */
+  steps?: (verb: string) => PlannedStep[]
+  /** verbs whose planning fails (code 7) */
+  failOn?: string[]
+  recover?: MetaPlugin['recover']
+}
+
+const fakeMeta = (type: string, seen: Seen[], b: Behaviour = {}): MetaPlugin => ({
   type,
   versions: ['1.0.0', '1.1.0'],
   about: type,
   plan: async (verb: PlannedVerb, req: PluginRequest): Promise<Plan> => {
     seen.push({ type, verb, conf: req.conf })
-    if (failOn.includes(verb)) throw new CniError(7, `${type} refuses`)
+    if (b.failOn?.includes(verb)) throw new CniError(7, `${type} refuses`)
     const prev = (req.conf.prevResult ?? { cniVersion: req.conf.cniVersion }) as unknown as Result
     return {
-      steps: [
-        { kind: 'ip', args: ['link', 'set', `${type}-${verb}`, 'up'] },
-        { kind: 'nft', batch: [{ add: { table: { family: 'inet', name: `${type}-${verb}` } } }], undo: [{ kind: 'nft', batch: [{ delete: { table: { family: 'inet', name: `${type}-${verb}` } } }] }] },
-      ],
+      steps: b.steps ? b.steps(verb) : [ipStep(`${type}-${verb}`), nftStep(`${type}-${verb}`)],
       ...(verb === 'ADD' ? { result: { ...prev, interfaces: [...(prev.interfaces ?? []), { name: type }] } } : {}),
     }
   },
   check: async (req) => void seen.push({ type, verb: 'CHECK', conf: req.conf }),
   status: async (req) => void seen.push({ type, verb: 'STATUS', conf: req.conf }),
+  ...(b.recover ? { recover: b.recover } : {}),
 })
 
-const setup = (failOn: Record<string, string[]> = {}) => {
+const setup = (behaviour: Record<string, Behaviour> = {}) => {
   const seen: Seen[] = []
-  const metas = new Map(['fa', 'fb', 'fc'].map((n) => [n, fakeMeta(n, seen, failOn[n])]))
+  const metas = new Map(['fa', 'fb', 'fc'].map((n) => [n, fakeMeta(n, seen, behaviour[n])]))
   const plugin = createChainPlugin({ builtin: (type) => metas.get(type), runner: externalRunner(() => {}) })
   const host = createFakeHost()
   const call = async (verb: string, conf: JsonObject) => {
     let out = ''
     const code = await runPlugin(plugin, {
-      env: { CNI_COMMAND: verb, CNI_CONTAINERID: 'c1', CNI_NETNS: '/run/netns/p', CNI_IFNAME: 'eth0', CNI_PATH: FIXTURES, CNI_ARGS: 'IgnoreUnknown=1' },
+      env: { CNI_COMMAND: verb, CNI_CONTAINERID: 'c1', CNI_NETNS: P, CNI_IFNAME: 'eth0', CNI_PATH: FIXTURES, CNI_ARGS: 'IgnoreUnknown=1' },
       readStdin: async () => JSON.stringify(conf),
       stdout: (s) => void (out += s),
       stderr: () => {},
@@ -57,20 +71,28 @@ const setup = (failOn: Record<string, string[]> = {}) => {
 }
 
 const nftCalls = (host: FakeHost) => host.calls.filter((c) => c.tool === 'nft').map((c) => c.args as unknown[])
-const prevResult = { cniVersion: '1.1.0', interfaces: [{ name: 'eth0', sandbox: '/run/netns/p' }], ips: [{ address: '10.0.0.2/24', interface: 0 }] }
+/** every call as one short line, to compare whole sequences */
+const trace = (host: FakeHost): string[] => host.calls.map((c) => {
+  if (c.tool === 'nft') return `nft ${(c.args as { add?: { table: { name: string } }; delete?: { table: { name: string } } }[]).map((x) => (x.add ? `+${x.add.table.name}` : `-${x.delete?.table.name}`)).join(' ')}`
+  return `${c.tool} ${(c.args as unknown[]).join(' ')}`
+})
+const prevResult = { cniVersion: '1.1.0', interfaces: [{ name: 'eth0', sandbox: P }], ips: [{ address: '10.0.0.2/24', interface: 0 }] }
+const chainConf = (plugins: JsonObject[]) => ({ cniVersion: '1.1.0', name: 'n1', type: 'chain', prevResult, plugins })
+/** the steps of a plugin whose nft work comes last (fa) or first (fb): adjacent across the two */
+const endsWithNft: Behaviour = { steps: (v) => [sysctlStep(`fa-${v}`), nftStep(`fa-${v}`)] }
+const startsWithNft: Behaviour = { steps: (v) => [nftStep(`fb-${v}`), ipStep(`fb-${v}`)] }
 
-t.test('ADD: consecutive built-ins commit one nft transaction; externals run in between', async (t) => {
+t.test('ADD: adjacent nft steps of consecutive built-ins commit as one transaction; externals run in between', async (t) => {
   const dir = t.testdir()
-  const { seen, host, call } = setup()
+  const { seen, host, call } = setup({ fa: endsWithNft, fb: startsWithNft })
   const conf = {
-    cniVersion: '1.1.0', name: 'n1', type: 'chain', prevResult,
-    runtimeConfig: { portMappings: [{ hostPort: 80, containerPort: 8080, protocol: 'tcp' }], bandwidth: { ingressRate: 1000 } },
-    plugins: [
+    ...chainConf([
       { type: 'fa', capabilities: { portMappings: true } },
       { type: 'fb', capabilities: { bandwidth: true, mac: true } },
       { type: 'recorder', tag: 'ext', log: join(dir, 'log'), capabilities: { portMappings: true } },
       { type: 'fc' },
-    ],
+    ]),
+    runtimeConfig: { portMappings: [{ hostPort: 80, containerPort: 8080, protocol: 'tcp' }], bandwidth: { ingressRate: 1000 } },
   }
   const { code, json } = await call('ADD', conf)
   t.equal(code, 0, JSON.stringify(json))
@@ -82,44 +104,130 @@ t.test('ADD: consecutive built-ins commit one nft transaction; externals run in 
   t.equal(seen[0]?.conf.capabilities, undefined)
   t.same((seen[1]?.conf.prevResult as Result).interfaces?.map((i) => i.name), ['eth0', 'fa'], 'fb planned on fa\'s result')
   t.same((seen[2]?.conf.prevResult as Result).interfaces?.map((i) => i.name), ['eth0', 'fa', 'fb', 'ext'])
-  t.same(nftCalls(host), [
-    [{ add: { table: { family: 'inet', name: 'fa-ADD' } } }, { add: { table: { family: 'inet', name: 'fb-ADD' } } }],
-    [{ add: { table: { family: 'inet', name: 'fc-ADD' } } }],
-  ], 'fa+fb merged into one transaction')
+  t.same(trace(host), ['sysctl net/fa-ADD 1', 'nft +fa-ADD +fb-ADD', 'ip link set fb-ADD up', 'ip link set fc-ADD up', 'nft +fc-ADD'],
+    'fa+fb in one transaction, every plugin\'s own order kept')
   const ext = readLog(dir)[0]
   t.same(ext?.stdin.runtimeConfig, { portMappings: conf.runtimeConfig.portMappings })
   t.same((ext?.stdin.prevResult as Result).interfaces?.map((i) => i.name), ['eth0', 'fa', 'fb'])
-  t.same([ext?.env.CNI_CONTAINERID, ext?.env.CNI_NETNS, ext?.env.CNI_ARGS, ext?.stdin.name], ['c1', '/run/netns/p', 'IgnoreUnknown=1', 'n1'])
+  t.same([ext?.env.CNI_CONTAINERID, ext?.env.CNI_NETNS, ext?.env.CNI_ARGS, ext?.stdin.name], ['c1', P, 'IgnoreUnknown=1', 'n1'])
+})
+
+t.test('ADD: nft work is not moved ahead of a plugin\'s own earlier steps', async (t) => {
+  // fb plans ip, then nft: its nft must not join fa's transaction ahead of its ip step
+  const { host, call } = setup({ fa: endsWithNft })
+  t.equal((await call('ADD', chainConf([{ type: 'fa' }, { type: 'fb' }]))).code, 0)
+  t.same(trace(host), ['sysctl net/fa-ADD 1', 'nft +fa-ADD', 'ip link set fb-ADD up', 'nft +fb-ADD'])
 })
 
 t.test('ADD: a planning error stops the chain before anything of its segment is applied', async (t) => {
-  const { seen, host, call } = setup({ fb: ['ADD'] })
-  const { code, json } = await call('ADD', { cniVersion: '1.1.0', name: 'n1', type: 'chain', prevResult, plugins: [{ type: 'fa' }, { type: 'fb' }, { type: 'fc' }] })
+  const { seen, host, call } = setup({ fb: { failOn: ['ADD'] } })
+  const { code, json } = await call('ADD', chainConf([{ type: 'fa' }, { type: 'fb' }, { type: 'fc' }]))
   t.equal(code, 1)
   t.same(json, { cniVersion: '1.1.0', code: 7, msg: 'plugin type="fb" name="n1" failed (add): fb refuses' })
   t.same(seen.map((s) => s.type), ['fa', 'fb'])
   t.same(host.calls, [], 'nothing applied')
 })
 
-t.test('ADD: a failing merged transaction is retried plugin by plugin to name the culprit', async (t) => {
-  const { host, call } = setup()
+t.test('ADD: plugin B fails after plugin A changed a sysctl: A\'s sysctl is restored', async (t) => {
+  const { host, call } = setup({ fa: { steps: (v) => [sysctlStep(`fa-${v}`)] }, fb: { steps: (v) => [ipStep(`fb-${v}`)] } })
+  host.sysctls.set(`${P}|net/fa-ADD`, '0')
+  host.failures.set('ip link set fb-ADD up', 'RTNETLINK answers: Operation not permitted')
+  const { code, json } = await call('ADD', chainConf([{ type: 'fa' }, { type: 'fb' }]))
+  t.equal(code, 1)
+  t.match(json.msg, /^plugin type="fb" name="n1" failed \(add\): .*Operation not permitted/)
+  t.equal(host.sysctls.get(`${P}|net/fa-ADD`), '0', 'A\'s sysctl is back')
+  t.same(trace(host), ['sysctl net/fa-ADD 1', 'ip link set fb-ADD up', 'sysctl net/fa-ADD 0'], 'no re-apply, one undo')
+})
+
+t.test('ADD: a failing merged transaction rolls back every plugin and names both; nothing is retried', async (t) => {
+  const { host, call } = setup({ fa: endsWithNft, fb: startsWithNft })
+  host.sysctls.set(`${P}|net/fa-ADD`, '0')
   host.failures.set('nft -j -f', 'Error: Could not process rule: File exists')
-  const { code, json } = await call('ADD', { cniVersion: '1.1.0', name: 'n1', type: 'chain', prevResult, plugins: [{ type: 'fa' }, { type: 'fb' }] })
-  // the fake fails only the first nft call: the merged one; one by one both succeed
-  t.equal(code, 0, JSON.stringify(json))
-  t.equal(nftCalls(host).filter((b) => b.length === 2).length, 1, 'merged attempt')
-  t.ok(nftCalls(host).some((b) => JSON.stringify(b).includes('fb-ADD') && b.length === 1), 'then fb alone')
+  const { code, json } = await call('ADD', chainConf([{ type: 'fa' }, { type: 'fb' }]))
+  t.equal(code, 1)
+  t.equal(json.code, 999)
+  t.match(json.msg, /^plugins type="fa", type="fb" name="n1" failed \(add\) in one nft transaction: .*File exists/)
+  t.same(trace(host), ['sysctl net/fa-ADD 1', 'nft +fa-ADD +fb-ADD', 'sysctl net/fa-ADD 0'])
+  t.equal(host.sysctls.get(`${P}|net/fa-ADD`), '0')
+})
+
+t.test('ADD: a later built-in segment fails: the earlier segment and the external in between are undone', async (t) => {
+  const dir = t.testdir()
+  const log = join(dir, 'log')
+  const { host, call } = setup({ fa: { steps: (v) => [sysctlStep(`fa-${v}`), ipStep(`fa-${v}`)] }, fc: { steps: (v) => [nftStep(`fc-${v}`)] } })
+  host.sysctls.set(`${P}|net/fa-ADD`, '0')
+  host.failures.set('nft -j -f', 'Error: No such file or directory')
+  const { code, json } = await call('ADD', chainConf([{ type: 'fa' }, { type: 'recorder', tag: 'ext', log }, { type: 'fc' }]))
+  t.equal(code, 1)
+  t.match(json.msg, /^plugin type="fc" name="n1" failed \(add\)/)
+  t.same(trace(host), ['sysctl net/fa-ADD 1', 'ip link set fa-ADD up', 'nft +fc-ADD', 'ip link set fa-ADD down', 'sysctl net/fa-ADD 0'])
+  const calls = readLog(dir)
+  t.same(calls.map((c) => c.command), ['ADD', 'DEL'], 'the external\'s ADD is undone by its DEL, before fa\'s undo')
+  t.same((calls[1]?.stdin.prevResult as Result).interfaces?.map((i) => i.name), ['eth0', 'fa', 'ext'], 'DEL gets the external\'s own result')
+})
+
+t.test('ADD: an external failing after built-ins: the built-ins are undone', async (t) => {
+  const dir = t.testdir()
+  const { host, call } = setup({ fa: { steps: (v) => [sysctlStep(`fa-${v}`)] } })
+  host.sysctls.set(`${P}|net/fa-ADD`, '0')
+  const { code, json } = await call('ADD', chainConf([{ type: 'fa' }, { type: 'recorder', tag: 'ext', log: join(dir, 'log'), fail: { ADD: 11 } }]))
+  t.equal(code, 1)
+  t.same([json.code, json.msg], [11, 'plugin type="recorder" name="n1" failed (add): recorder ext failed'])
+  t.equal(host.sysctls.get(`${P}|net/fa-ADD`), '0')
+  t.same(readLog(dir).map((c) => c.command), ['ADD'], 'a failed external is not DELeted by the chain (its own ADD rolled back)')
+})
+
+t.test('ADD: recover explains the failure after the whole chain was rolled back', async (t) => {
+  let seenAtRecover: string | undefined
+  const { host, call } = setup({
+    fa: { steps: (v) => [sysctlStep(`fa-${v}`)] },
+    fb: {
+      steps: (v) => [nftStep(`fb-${v}`)],
+      recover: async () => {
+        seenAtRecover = host.sysctls.get(`${P}|net/fa-ADD`)
+        throw new CniError(100, 'host port tcp/8080 is already mapped', 'owned by container other')
+      },
+    },
+  })
+  host.sysctls.set(`${P}|net/fa-ADD`, '0')
+  host.failures.set('nft -j -f', 'Error: Could not process rule: File exists')
+  const { code, json } = await call('ADD', chainConf([{ type: 'fa' }, { type: 'fb' }]))
+  t.equal(code, 1)
+  t.same(json, { cniVersion: '1.1.0', code: 100, msg: 'plugin type="fb" name="n1" failed (add): host port tcp/8080 is already mapped', details: 'owned by container other' })
+  t.equal(seenAtRecover, '0', 'fa was already undone when fb explained')
+})
+
+t.test('ADD: a recover that returns a plan does not resume a rolled-back ADD', async (t) => {
+  const { host, call } = setup({ fb: { steps: (v) => [nftStep(`fb-${v}`)], recover: async () => ({ steps: [ipStep('replacement')] }) } })
+  host.failures.set('nft -j -f', 'Error: Could not process rule: File exists')
+  const { code, json } = await call('ADD', chainConf([{ type: 'fb' }]))
+  t.equal(code, 1)
+  t.match(json.msg, /File exists/)
+  t.notOk(trace(host).some((l) => l.includes('replacement')))
+})
+
+t.test('ADD: undo steps that fail are listed in the error details', async (t) => {
+  const { host, call } = setup({ fa: { steps: (v) => [sysctlStep(`fa-${v}`)] }, fb: { steps: (v) => [ipStep(`fb-${v}`)] } })
+  host.failures.set('ip link set fb-ADD up', 'RTNETLINK answers: Operation not permitted')
+  const run = host.ip.run
+  host.ip.run = async (...args) => {
+    // from fb's step on, writing fa's sysctl fails: its undo cannot put the old value back
+    host.failures.set(`sysctl net/fa-ADD@${P}`, 'sysctl: permission denied on key "net/fa-ADD"')
+    return run(...args)
+  }
+  const { code, json } = await call('ADD', chainConf([{ type: 'fa' }, { type: 'fb' }]))
+  t.equal(code, 1)
+  t.equal(json.code, 999)
+  t.match(json.msg, /^plugin type="fb" name="n1" failed \(add\): .*Operation not permitted/)
+  t.equal(json.details, `rollback incomplete, 1 undo(s) failed, still on the host: sysctl net/fa-ADD=0 (in ${P}): sysctl net/fa-ADD: sysctl: permission denied on key "net/fa-ADD"`)
 })
 
 t.test('DEL: reverse order, the chain\'s prevResult for every sub-plugin, errors collected', async (t) => {
   const dir = t.testdir()
-  const { seen, host, call } = setup({ fb: ['DEL'] })
+  const { seen, host, call } = setup({ fb: { failOn: ['DEL'] } })
   const log = join(dir, 'log')
   writeFileSync(log, '')
-  const { code, json } = await call('DEL', {
-    cniVersion: '1.1.0', name: 'n1', type: 'chain', prevResult,
-    plugins: [{ type: 'fa' }, { type: 'recorder', tag: 'ext', log, fail: { DEL: 11 } }, { type: 'fb' }, { type: 'fc' }],
-  })
+  const { code, json } = await call('DEL', chainConf([{ type: 'fa' }, { type: 'recorder', tag: 'ext', log, fail: { DEL: 11 } }, { type: 'fb' }, { type: 'fc' }]))
   t.equal(code, 1)
   t.equal(json.code, 7, 'first failure in DEL order')
   t.match(json.msg, /type="fb" name="n1" failed \(delete\): fb refuses.*type="recorder" name="n1" failed \(delete\): recorder ext failed/)
@@ -130,8 +238,40 @@ t.test('DEL: reverse order, the chain\'s prevResult for every sub-plugin, errors
   t.same(nftCalls(host).map((b) => JSON.stringify(b).match(/f[abc]-DEL/g)), [['fc-DEL'], ['fa-DEL']], 'fc and fa still applied')
 })
 
+t.test('DEL: a failed merged transaction: plugins before the culprit stay done, the rest run alone with recover', async (t) => {
+  const recovered: string[] = []
+  const { host, call } = setup({
+    fc: { steps: (v) => [nftStep(`fc-${v}`)] },
+    fb: { steps: (v) => [ipStep(`fb-${v}`), nftStep(`fb-${v}`)] },
+    fa: {
+      steps: (v) => [nftStep(`fa-${v}`)],
+      recover: async (verb) => {
+        recovered.push(verb)
+        return { steps: [{ kind: 'nft', batch: [{ delete: table('fa-retry') }] }] }
+      },
+    },
+  })
+  // every batch that holds fa's work fails twice (merged, then fa alone); fa's recover retries
+  let faFailures = 0
+  const apply = host.nft.apply
+  host.nft.apply = async (batch) => {
+    await apply(batch)
+    if (JSON.stringify(batch).includes('fa-DEL') && faFailures++ < 2) throw new CniError(999, 'Error: Could not process rule: Device or resource busy')
+  }
+  // DEL order fc, fb, fa: fb's nft and fa's merge into one transaction, which fails
+  const { code, json } = await call('DEL', chainConf([{ type: 'fa' }, { type: 'fb' }, { type: 'fc' }]))
+  t.equal(code, 0, JSON.stringify(json))
+  t.same(trace(host), [
+    'nft +fc-DEL', 'ip link set fb-DEL up', 'nft +fb-DEL +fa-DEL', // merged: the last transaction fails
+    'ip link set fb-DEL down', // what ran of fb is undone (fc, before the culprits, stays done)
+    'ip link set fb-DEL up', 'nft +fb-DEL', // fb alone
+    'nft +fa-DEL', 'nft -fa-retry', // fa alone fails, its recover's plan applies
+  ])
+  t.same(recovered, ['DEL'])
+})
+
 t.test('CHECK in order, GC over all with the attachment lists, STATUS', async (t) => {
-  const { seen, host, call } = setup()
+  const { seen, host, call } = setup({ fa: endsWithNft, fb: startsWithNft })
   const base = { cniVersion: '1.1.0', name: 'n1', type: 'chain', plugins: [{ type: 'fa' }, { type: 'fb' }] }
   t.equal((await call('CHECK', { ...base, prevResult })).code, 0)
   const valid = [{ containerID: 'c1', ifname: 'eth0' }]

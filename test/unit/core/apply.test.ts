@@ -1,8 +1,10 @@
 import t from 'tap'
 import { createFakeHost, type FakeHost } from '../../../src/host/fake.js'
-import { applyPlan, groupSteps } from '../../../src/plan/apply.js'
-import { appliedBeforeFailure } from '../../../src/plan/applied.js'
+import { applyPlan, groupSteps, runPlan } from '../../../src/plan/apply.js'
+import { appliedBeforeFailure, failedInGroup } from '../../../src/plan/applied.js'
 import { HostError } from '../../../src/host/types.js'
+import { CniError } from '../../../src/cni/errors.js'
+import { RollbackIncompleteError, describeStep, undoFailuresOf, withUndoFailures } from '../../../src/plan/undo.js'
 import type { PlannedStep } from '../../../src/plan/types.js'
 
 const P = '/run/netns/pod'
@@ -109,14 +111,95 @@ t.test('a failing step without ignoreFailure after ignored ones still rolls back
   t.equal(h.files.contents.size, 0)
 })
 
-t.test('undo failures are ignored; the original error is reported', async (t) => {
+t.test('undo failures are not swallowed: the original error carries them in its details and as a list', async (t) => {
   const h = createFakeHost()
-  h.failures.set('sysctl net/b', 'permission denied')
-  h.failures.set('sysctl net/a', 'undo fails too')
-  await t.rejects(applyPlan({ steps: [
+  h.failures.set(`sysctl net/b@${P}`, 'permission denied')
+  h.failures.set(`sysctl net/a@${P}`, 'undo fails too')
+  const err = await applyPlan({ steps: [
     { kind: 'conntrack-delete', family: 'ipv4', protocol: 'udp', port: 53 },
     sysctl('net/b', '1', { undo: [{ kind: 'sysctl', netns: P, key: 'net/a', value: '0' }] }),
-  ] }, h), { message: /permission denied/ })
+  ] }, h).then(() => undefined, (e: unknown) => e)
+  t.type(err, RollbackIncompleteError)
+  const e = err as RollbackIncompleteError
+  t.same([e.code, e.msg], [999, 'sysctl net/b: permission denied'], 'the original error, as code 999')
+  t.equal(e.details, `rollback incomplete, 1 undo(s) failed, still on the host: sysctl net/a=0 (in ${P}): sysctl net/a: undo fails too`)
+  t.same(e.undoFailures, [{ what: `sysctl net/a=0 (in ${P})`, error: 'sysctl net/a: undo fails too', step: { kind: 'sysctl', netns: P, key: 'net/a', value: '0' } }])
+  t.type(e.cause, HostError, 'the original error stays reachable')
+  t.same(e.toJSON('1.1.0'), { cniVersion: '1.1.0', code: 999, msg: 'sysctl net/b: permission denied', details: e.details })
+})
+
+t.test('a CniError keeps its code and details; the undo failures follow its details', async (t) => {
+  const h = createFakeHost()
+  const undo = (n: string) => [{ kind: 'nft' as const, batch: [{ delete: { table: { family: 'inet', name: n } } }] }]
+  // x and y apply, z fails with a CniError, and both undos fail
+  const apply = h.nft.apply
+  let n = 0
+  h.nft.apply = async (batch) => {
+    await apply(batch)
+    if (++n < 3) return
+    if (n === 3) throw new CniError(11, 'try again', 'busy table')
+    throw new Error('Error: Could not process rule: No such file or directory\ndelete table inet x')
+  }
+  const err = await applyPlan({ steps: [nft('x', { undo: undo('x') }), nft('y', { undo: undo('y') }), nft('z')] }, h).then(() => undefined, (e: unknown) => e)
+  t.type(err, RollbackIncompleteError)
+  const e = err as RollbackIncompleteError
+  t.same([e.code, e.msg], [11, 'try again'])
+  t.equal(e.details, 'busy table; rollback incomplete, 2 undo(s) failed, still on the host: ' +
+    'nft {"nftables":[{"delete":{"table":{"family":"inet","name":"y"}}}]}: Error: Could not process rule: No such file or directory; ' +
+    'nft {"nftables":[{"delete":{"table":{"family":"inet","name":"x"}}}]}: Error: Could not process rule: No such file or directory')
+  t.same(e.undoFailures.map((f) => f.what.match(/"name":"(\w)"/)?.[1]), ['y', 'x'], 'in undo order')
+})
+
+t.test('withUndoFailures: unchanged without failures, accumulates on a second rollback', async (t) => {
+  const orig = new HostError('ip', ['x'], 'RTNETLINK answers: File exists')
+  t.equal(withUndoFailures(orig, []), orig)
+  const once = withUndoFailures(orig, [{ what: 'a', error: 'e1' }]) as RollbackIncompleteError
+  const twice = withUndoFailures(once, [{ what: 'b', error: 'e2' }]) as RollbackIncompleteError
+  t.equal(twice.cause, orig)
+  t.same(twice.undoFailures.map((f) => f.what), ['a', 'b'])
+  t.equal(twice.details, 'rollback incomplete, 2 undo(s) failed, still on the host: a: e1; b: e2')
+  t.same(undoFailuresOf(orig), [])
+})
+
+t.test('describeStep names every kind', async (t) => {
+  t.same([
+    { kind: 'ip', netns: P, args: ['link', 'set', 'dev', 'eth0', 'mtu', '1500'] },
+    { kind: 'tc', args: ['qdisc', 'del', 'dev', 'eth0', 'root'] },
+    { kind: 'sysctl', key: 'net/a', value: '0' },
+    { kind: 'write-file', path: '/r/f', content: 'x', mode: 0o600 },
+    { kind: 'remove-file', path: '/r/f' },
+    { kind: 'conntrack-delete', family: 'ipv6', protocol: 'udp', port: 53 },
+    { kind: 'nft', batch: Array.from({ length: 20 }, () => ({ add: { table: { family: 'inet', name: 'long-name' } } })) },
+  ].map((s) => describeStep(s as PlannedStep)), [
+    `ip link set dev eth0 mtu 1500 (in ${P})`,
+    'tc qdisc del dev eth0 root',
+    'sysctl net/a=0',
+    'write /r/f',
+    'remove /r/f',
+    'conntrack -D -f ipv6 -p udp --dport 53',
+    `nft ${JSON.stringify({ nftables: Array.from({ length: 20 }, () => ({ add: { table: { family: 'inet', name: 'long-name' } } })) }).slice(0, 200)}…`,
+  ])
+})
+
+t.test('runPlan stops at the failure, undoes nothing, and says what ran and what failed', async (t) => {
+  const h = createFakeHost()
+  h.failures.set(`ip link add c@${P}`, 'RTNETLINK answers: File exists')
+  h.failures.set(`ip link add b@${P}`, 'Cannot find device "b"')
+  // b is best effort and fails: not applied, not a failure
+  const plan = { steps: [nft('t'), ip('link add a'), ip('link add b', { ignoreFailure: true }), ip('link add c'), ip('link add d'), nft('u')] }
+  const run = await runPlan(plan, h)
+  t.same(run.ok ? run : { ...run, error: undefined }, { ok: false, applied: [0, 1], failed: [3], error: undefined })
+  t.same(trace(h), ['nft [{"add":{"table":{"family":"inet","name":"t"}}}]', `ip@${P} link add a`, `ip@${P} link add b`, `ip@${P} link add c`])
+  t.same(await runPlan({ steps: [ip('x'), nft('t')] }, createFakeHost()), { ok: true, applied: [0, 1] })
+})
+
+t.test('failedInGroup: the named line, else the whole group', async (t) => {
+  const g = [ip('a'), ip('b'), ip('c')]
+  t.same(failedInGroup(g, new HostError('ip', [], 'x\nCommand failed -:2')), [1])
+  t.same(failedInGroup(g, new HostError('ip', [], 'x')), [0, 1, 2])
+  t.same(failedInGroup(g, new HostError('ip', [], 'Command failed -:9')), [0, 1, 2], 'a line out of range tells nothing')
+  t.same(failedInGroup([sysctl('net/a', '1'), sysctl('net/b', '1')], new Error('x')), [0, 1], 'sysctl -w does not say which key')
+  t.same(failedInGroup([nft('t')], new Error('x')), [0])
 })
 
 t.test('steps without undo apply in groups, in order', async (t) => {
