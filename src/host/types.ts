@@ -63,6 +63,24 @@ export interface FileHost {
   list(dir: string): Promise<string[]>
 }
 
+/** iptables (family 4) and ip6tables (6), filter table, always with -w (wait for the xtables lock). */
+export interface IptablesHost {
+  /** available tells whether the tool of the family can be run here */
+  available(family: 4 | 6): Promise<boolean>
+  /** rules returns `-S` of the filter table: one line per policy, chain (-N) and rule (-A) */
+  rules(family: 4 | 6): Promise<string[]>
+  /** run runs `-w ARGS`; with `unless`, it first runs `-w -C UNLESS` and does nothing more when that rule exists */
+  run(family: 4 | 6, args: string[], unless?: string[]): Promise<void>
+}
+
+/** firewalld's runtime zone sources (not --permanent, as the reference plugin). */
+export interface FirewalldHost {
+  addSource(zone: string, source: string): Promise<void>
+  removeSource(zone: string, source: string): Promise<void>
+  /** querySource tells whether source is bound to zone */
+  querySource(zone: string, source: string): Promise<boolean>
+}
+
 /** Host bundles one implementation of every effect kind. */
 export interface Host {
   nft: NftHost
@@ -72,6 +90,10 @@ export interface Host {
   conntrack: ConntrackHost
   netns: NetnsHost
   files: FileHost
+  /** optional: only the firewall plugin needs it (a host without it cannot run iptables steps) */
+  iptables?: IptablesHost
+  /** optional: only the firewall plugin's firewalld backend needs it */
+  firewalld?: FirewalldHost
 }
 
 /**

@@ -2,7 +2,7 @@
 // `nft -j list` output on this machine). Generic on purpose: portmap and firewall share them.
 import type { NftCommand, NftObject } from './types.js'
 
-export type NftFamily = 'ip' | 'ip6' | 'inet'
+export type NftFamily = 'ip' | 'ip6' | 'inet' | 'bridge'
 
 /** Where an object lives: family + table. */
 export interface TableRef {
@@ -99,6 +99,10 @@ export const dnat = (family: 'ip' | 'ip6', addr: string, port?: number): unknown
 /** gotoElem is one `KEY : goto CHAIN` element; a multi-part key becomes a concatenation. */
 export const gotoElem = (key: readonly (string | number)[], chain: string): unknown[] =>
   [key.length === 1 ? key[0] : { concat: [...key] }, goto(chain)]
+
+/** jumpElem is one `KEY : jump CHAIN` element (the caller's chain goes on after CHAIN returns). */
+export const jumpElem = (key: readonly (string | number)[], chain: string): unknown[] =>
+  [key.length === 1 ? key[0] : { concat: [...key] }, jump(chain)]
 
 /** elemKey is the key half of an element (for `delete element`). */
 export const elemKey = (key: readonly (string | number)[]): unknown => (key.length === 1 ? key[0] : { concat: [...key] })

@@ -4,20 +4,24 @@
 // when KEY already points at CHAIN, creates it when absent, and fails the whole batch with EEXIST
 // when KEY belongs to another chain (so we never delete another attachment's element); then the
 // element is deleted. portmap and firewall both find their per-pod objects this way.
-import { add, chainObj, del, elementObj, elemKey, flush, gotoElem, type TableRef } from './build.js'
+// The claim must repeat the element's verdict exactly (`goto` for portmap, `jump` for firewall):
+// `add element K : jump C` over `K : goto C` is a different value, so EEXIST.
+import { add, chainObj, del, elementObj, elemKey, flush, gotoElem, jumpElem, type TableRef } from './build.js'
 import type { NftCommand } from './types.js'
 
 /** The keys of one verdict map that point at an attachment's chain (each key a list of parts). */
 export interface MapKeys {
   map: string
   keys: (string | number)[][]
+  /** the verdict the elements carry (default goto) */
+  verdict?: 'goto' | 'jump'
 }
 
 /** releaseElements claims each key for `chain` (EEXIST when another chain owns it), then deletes it. */
 export const releaseElements = (t: TableRef, chain: string, groups: MapKeys[]): NftCommand[] => {
   const used = groups.filter((g) => g.keys.length > 0)
   return [
-    ...used.map((g) => add(elementObj(t, g.map, g.keys.map((k) => gotoElem(k, chain))))),
+    ...used.map((g) => add(elementObj(t, g.map, g.keys.map((k) => (g.verdict === 'jump' ? jumpElem(k, chain) : gotoElem(k, chain)))))),
     ...used.map((g) => del(elementObj(t, g.map, g.keys.map((k) => elemKey(k))))),
   ]
 }

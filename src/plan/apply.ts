@@ -90,5 +90,17 @@ const runGroup = async (group: Step[], host: Host, continueOnError: boolean): Pr
       return host.files.remove(first.path)
     case 'conntrack-delete':
       return host.conntrack.deleteByPort(first.family, first.protocol, first.port)
+    case 'iptables':
+      return requireSeam(host.iptables, 'iptables').run(first.family, first.args, first.unless)
+    case 'firewalld':
+      return first.op === 'add-source'
+        ? requireSeam(host.firewalld, 'firewalld').addSource(first.zone, first.source)
+        : requireSeam(host.firewalld, 'firewalld').removeSource(first.zone, first.source)
   }
+}
+
+/** requireSeam: an optional host seam (iptables, firewalld) a step needs. */
+const requireSeam = <T>(seam: T | undefined, name: string): T => {
+  if (!seam) throw new Error(`this host has no ${name} seam`)
+  return seam
 }

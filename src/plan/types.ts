@@ -17,6 +17,10 @@ export type Step =
   | { kind: 'remove-file'; path: string }
   /** drop conntrack entries to a host port (after the nft transaction that changed its mapping) */
   | { kind: 'conntrack-delete'; family: 'ipv4' | 'ipv6'; protocol: 'udp' | 'tcp' | 'sctp'; port: number }
+  /** `iptables -w ARGS` (family 4) or `ip6tables -w ARGS` (6); with `unless`, nothing when `-C UNLESS` finds that rule */
+  | { kind: 'iptables'; family: 4 | 6; args: string[]; unless?: string[] }
+  /** a runtime source of a firewalld zone (added or removed) */
+  | { kind: 'firewalld'; op: 'add-source' | 'remove-source'; zone: string; source: string }
 
 /**
  * A PlannedStep is a step plus what undoes it (run in reverse order when a later step of the same

@@ -50,6 +50,8 @@ export const describeStep = (step: Step): string => {
     case 'write-file': return `write ${step.path}`
     case 'remove-file': return `remove ${step.path}`
     case 'conntrack-delete': return `conntrack -D -f ${step.family} -p ${step.protocol} --dport ${step.port}`
+    case 'iptables': return `${step.family === 6 ? 'ip6tables' : 'iptables'} -w ${step.args.join(' ')}`
+    case 'firewalld': return `firewall-cmd --zone=${step.zone} --${step.op}=${step.source}`
   }
 }
 
