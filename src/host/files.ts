@@ -1,7 +1,57 @@
-// The real file seam: state files and caches, written atomically (temp file + rename).
-import { mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises'
-import { dirname } from 'node:path'
+// The real file seam: state files and caches (tuning records, portmap state, the libcni cache).
+// Writes are atomic and never follow a link planted by someone else:
+//  - the temporary file is created with O_CREAT|O_EXCL|O_NOFOLLOW, mode 0600, under a random name
+//    in the target's directory (`.NAME.tmp-<16 hex>`): an existing file or symlink at that name
+//    makes the open fail instead of being followed, and the name cannot be guessed in advance;
+//  - it is written, chmod'ed to the wanted mode (not subject to the umask), fsynced, renamed over
+//    the target, and the directory fsynced. rename(2) replaces whatever is at the target path, a
+//    symlink included, without following it: a link planted at the final path is replaced by our
+//    file and its target is never written. The final path itself is never opened for writing.
+// Reads follow symlinks on purpose: an allowlist mounted from a Kubernetes ConfigMap is one.
+import { randomBytes } from 'node:crypto'
+import { constants } from 'node:fs'
+import { mkdir, open, readFile, readdir, rename, rm } from 'node:fs/promises'
+import { basename, dirname, join } from 'node:path'
 import type { FileHost } from './types.js'
+
+const WRITE_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW
+
+/** tempName: a fresh name next to path that no reader mistakes for a state file. */
+export const tempName = (path: string): string => join(dirname(path), `.${basename(path)}.tmp-${randomBytes(8).toString('hex')}`)
+
+/** isTempName tells whether a directory entry is one of our in-flight (or crash-left) temp files. */
+export const isTempName = (name: string): boolean => /^\..+\.tmp-[0-9a-f]{16}$/.test(name)
+
+const fsyncDir = async (dir: string): Promise<void> => {
+  const fh = await open(dir, constants.O_RDONLY | constants.O_DIRECTORY)
+  try {
+    await fh.sync()
+  } finally {
+    await fh.close()
+  }
+}
+
+/** writeAtomic replaces path with content (see the file comment); `nameFor` is for tests. */
+export const writeAtomic = async (path: string, content: string, mode: number, nameFor: (path: string) => string = tempName): Promise<void> => {
+  const dir = dirname(path)
+  await mkdir(dir, { recursive: true, mode: 0o700 })
+  const tmp = nameFor(path)
+  const fh = await open(tmp, WRITE_FLAGS, 0o600)
+  try {
+    try {
+      await fh.writeFile(content)
+      await fh.chmod(mode)
+      await fh.sync()
+    } finally {
+      await fh.close()
+    }
+    await rename(tmp, path)
+  } catch (err) {
+    await rm(tmp, { force: true })
+    throw err
+  }
+  await fsyncDir(dir)
+}
 
 /** realFiles is node:fs behind the FileHost interface. */
 export const realFiles: FileHost = {
@@ -13,16 +63,12 @@ export const realFiles: FileHost = {
       throw err
     }
   },
-  write: async (path, content, mode) => {
-    await mkdir(dirname(path), { recursive: true, mode: 0o700 })
-    const tmp = `${path}.tmp-${process.pid}`
-    await writeFile(tmp, content, { mode })
-    await rename(tmp, path)
-  },
+  write: (path, content, mode) => writeAtomic(path, content, mode),
   remove: async (path) => rm(path, { force: true }),
+  // our own temporary files are not entries (a crash between open and rename can leave one)
   list: async (dir) => {
     try {
-      return (await readdir(dir)).sort()
+      return (await readdir(dir)).filter((name) => !isTempName(name)).sort()
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return []
       throw err
