@@ -98,3 +98,9 @@ t.test('decodePluginOutput edge cases', async (t) => {
   t.throws(() => decodePluginOutput({ exitCode: undefined, signal: 'SIGKILL', stdout: '', stderr: '' }), { code: 999, details: 'killed by SIGKILL' })
   t.throws(() => fail('', 'multi\nline\n'), { code: 999, msg: 'netplugin failed: "multi\\nline"' })
 })
+
+t.test('plugin output nested 100,000 deep is code 6 (decoding), not a stack overflow later', async (t) => {
+  const deep = '{"cniVersion":"1.1.0","x":' + '['.repeat(100_000) + ']'.repeat(100_000) + '}'
+  t.throws(() => decodePluginOutput({ exitCode: 0, stdout: deep, stderr: '' }), { code: 6, msg: 'failed to decode plugin output', details: /nested deeper than 256 levels/ })
+  t.throws(() => decodePluginOutput({ exitCode: 1, stdout: deep, stderr: '' }), { code: 999, msg: /error parsing its diagnostic message/ })
+})

@@ -158,3 +158,57 @@ t.test('a stdin read failure is code 5', async (t) => {
   t.equal(await runPlugin(plugin, io, createFakeHost), 1)
   t.match(JSON.parse(out.stdout), { code: 5, msg: 'error reading from stdin', details: 'EIO' })
 })
+
+t.test('stdin nested 100,000 deep: code 6, not 999 "Maximum call stack size exceeded"', async (t) => {
+  for (const deep of ['['.repeat(100_000) + ']'.repeat(100_000), `{"cniVersion":"1.1.0","name":"n","x":${'{"a":'.repeat(100_000)}1${'}'.repeat(100_000)}}`]) {
+    const { plugin, calls } = fakePlugin()
+    const r = await call(plugin, { ...ENV, CNI_COMMAND: 'ADD' }, deep)
+    t.equal(r.code, 1)
+    t.match(r.json, { code: 6, msg: 'error unmarshaling network config', details: /nested deeper than 256 levels/ })
+    t.same([calls.length, r.hostMade], [0, 0])
+  }
+})
+
+t.test('traversal in CNI_CONTAINERID / CNI_IFNAME / the network name: 4 / 4 / 7, handler never called', async (t) => {
+  const cases: [Record<string, string>, unknown, number, string][] = [
+    [{ CNI_CONTAINERID: 'a/../../../victim/y' }, { cniVersion: '1.1.0', name: 'n' }, 4, 'invalid CNI_CONTAINERID'],
+    [{ CNI_IFNAME: '/../../../victim/x' }, { cniVersion: '1.1.0', name: 'n' }, 4, 'invalid CNI_IFNAME'],
+    [{ CNI_IFNAME: '..' }, { cniVersion: '1.1.0', name: 'n' }, 4, 'invalid CNI_IFNAME'],
+    [{}, { cniVersion: '1.1.0', name: 'pod1/../../../elsewhere/net' }, 7, 'invalid characters found in network name'],
+  ]
+  for (const verb of ['ADD', 'DEL', 'CHECK']) {
+    for (const [env, stdin, code, msg] of cases) {
+      const { plugin, calls } = fakePlugin()
+      const r = await call(plugin, { ...ENV, CNI_COMMAND: verb, ...env }, stdin)
+      t.match(r.json, { code, msg }, `${verb} ${JSON.stringify(env)}`)
+      t.same([calls.length, r.hostMade], [0, 0])
+    }
+  }
+})
+
+t.test('CNI_NETNS that is not a namespace: code 4 naming it on ADD and CHECK, before the host; DEL is not checked', async (t) => {
+  const asked: string[] = []
+  const withNetnsCheck = async (verb: string) => {
+    const { plugin, calls } = fakePlugin()
+    const { io, out } = fakeIO({ ...ENV, CNI_COMMAND: verb, CNI_NETNS: '/tmp/plain-file' }, JSON.stringify({ cniVersion: '1.1.0', name: 'n' }))
+    io.inspectNetns = async (p) => {
+      asked.push(p)
+      return `${JSON.stringify(p)} is not a network namespace (not a namespace file)`
+    }
+    let hostMade = 0
+    const code = await runPlugin(plugin, io, () => {
+      hostMade++
+      return createFakeHost()
+    })
+    return { code, json: out.stdout ? JSON.parse(out.stdout) : undefined, calls: calls.length, hostMade }
+  }
+  for (const verb of ['ADD', 'CHECK']) {
+    const r = await withNetnsCheck(verb)
+    t.equal(r.code, 1)
+    t.strictSame(r.json, { cniVersion: '1.1.0', code: 4, msg: 'invalid CNI_NETNS', details: '"/tmp/plain-file" is not a network namespace (not a namespace file)' }, verb)
+    t.same([r.calls, r.hostMade], [0, 0])
+  }
+  const del = await withNetnsCheck('DEL')
+  t.equal(del.code, 0, 'DEL must complete when the namespace is gone')
+  t.same(asked, ['/tmp/plain-file', '/tmp/plain-file'])
+})
