@@ -6,6 +6,7 @@ import { CniError } from '../../src/cni/errors.js'
 import { addCommand } from './commands/add.js'
 import { checkCommand } from './commands/check.js'
 import { delCommand } from './commands/del.js'
+import { fixturesCommand } from './commands/fixtures.js'
 import { gcCommand } from './commands/gc.js'
 import { portsCommand } from './commands/ports.js'
 import { statusCommand } from './commands/status.js'
@@ -24,6 +25,7 @@ const main = async (): Promise<void> => {
     .command(addCommand)
     .command(checkCommand)
     .command(delCommand)
+    .command(fixturesCommand)
     .command(gcCommand)
     .command(portsCommand)
     .command(statusCommand)
