@@ -1,5 +1,6 @@
 // Entry point of the `firewall` binary.
-import { notImplementedPlugin } from '../../src/skel/not-implemented.js'
+import { pluginFromMeta } from '../../src/plan/meta-plugin.js'
 import { pluginMain } from '../../src/skel/main.js'
+import { firewallPlugin } from './plugin.js'
 
-pluginMain(notImplementedPlugin('firewall'))
+pluginMain(pluginFromMeta(firewallPlugin))

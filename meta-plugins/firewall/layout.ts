@@ -1,0 +1,103 @@
+// Names of everything the firewall owns (nftables and iptables), and the owner record it writes in
+// rule comments. The layout is API (see README.md): versioned tables, fixed chain and map names.
+import { createHash } from 'node:crypto'
+import type { TableRef } from '../../src/nft/build.js'
+
+/** The inet table: dispatch by pod address, per-attachment chains, per-bridge isolation chains. */
+export const TABLE: TableRef = { family: 'inet', table: 'cni_firewall_v1' }
+/** The bridge-family table: only for `isolated` pods (bridged frames never reach the inet forward hook without br_netfilter). */
+export const BRIDGE_TABLE: TableRef = { family: 'bridge', table: 'cni_firewall_v1' }
+
+export const CHAIN = { forward: 'forward' } as const
+
+/** pods4/pods6: pod address → jump <attachment chain>; isolated: bridge name → drop. */
+export const MAP = { v4: 'pods4', v6: 'pods6', isolated: 'isolated' } as const
+
+/**
+ * Priorities (numeric: JSON has no named priorities). inet: filter - 10, before iptables-nft (0),
+ * Docker's nftables chains (0) and firewalld (+10), so the mark is set before anyone decides.
+ * bridge: the bridge family's filter priority (-200).
+ */
+export const PRIO = { forward: -10, bridgeForward: -200 } as const
+
+/** The iptables chain the one static rule jumps to (it consults the admin chain, then accepts). */
+export const IPT_CHAIN = 'CNI-CHAIN-FORWARD'
+/** The comment on that static rule. */
+export const IPT_COMMENT = 'cni-chain firewall: pod traffic marked by table inet cni_firewall_v1'
+
+export const DEFAULT_MARK_BIT = 12
+
+const BASE32 = 'abcdefghijklmnopqrstuvwxyz234567'
+const base32 = (buf: Buffer): string => {
+  let bits = 0
+  let value = 0
+  let out = ''
+  for (const byte of buf) {
+    value = (value << 8) | byte
+    bits += 8
+    while (bits >= 5) {
+      out += BASE32[(value >>> (bits - 5)) & 31]
+      bits -= 5
+    }
+    value &= (1 << bits) - 1
+  }
+  if (bits > 0) out += BASE32[(value << (5 - bits)) & 31]
+  return out
+}
+
+/**
+ * podChainName is the attachment's chain (in both tables): `fw-` + base32(sha256(network NUL
+ * containerID NUL ifname))[:16]. Deterministic, so DEL, CHECK and GC find it without listing.
+ */
+export const podChainName = (network: string, containerId: string, ifname: string): string =>
+  `fw-${base32(createHash('sha256').update(`${network}\0${containerId}\0${ifname}`).digest()).slice(0, 16)}`
+
+/** isPodChainName tells whether a chain name is an attachment chain. */
+export const isPodChainName = (name: string): boolean => /^fw-[a-z2-7]{16}$/.test(name)
+
+/** isoChainName is the shared isolation chain of a bridge; pods on it jump there (the kernel counts them). */
+export const isoChainName = (bridge: string): string => `iso-${bridge}`
+
+/** bridgeOfIsoChain reads the bridge back from an isolation chain's name. */
+export const bridgeOfIsoChain = (chain: string): string | undefined => (chain.startsWith('iso-') && chain.length > 4 ? chain.slice(4) : undefined)
+
+export type IngressPolicy = 'open' | 'same-bridge' | 'isolated'
+
+/** The owner of an attachment chain, as written in its rule comments. */
+export interface Owner {
+  network: string
+  containerId: string
+  ifname: string
+}
+
+const COMMENT_MAX = 128
+
+/**
+ * ownerComment: `if=IF pol=POLICY net=NET cid=CID`, cut to 128 bytes (nft's limit). The container
+ * id is last: it is informational (the chain name is the identity).
+ */
+export const ownerComment = (o: Owner, policy: IngressPolicy): string => {
+  const full = `if=${o.ifname} pol=${policy} net=${o.network} cid=${o.containerId}`
+  return Buffer.byteLength(full) <= COMMENT_MAX ? full : Buffer.from(full).subarray(0, COMMENT_MAX).toString('utf8').replace(/\uFFFD$/u, '')
+}
+
+export interface ParsedOwner {
+  ifname?: string
+  policy?: IngressPolicy
+  /** present only when followed by ` cid=` (so known to be complete) */
+  network?: string
+  containerId?: string
+}
+
+/** parseOwnerComment reads ownerComment's output (possibly truncated). */
+export const parseOwnerComment = (comment: string): ParsedOwner => {
+  const out: ParsedOwner = {}
+  const m = /^if=(\S+) pol=(open|same-bridge|isolated) net=(\S+) cid=(\S*)$/.exec(comment)
+  if (m) return { ifname: m[1] as string, policy: m[2] as IngressPolicy, network: m[3] as string, containerId: m[4] as string }
+  const p = /^if=(\S+) pol=(open|same-bridge|isolated) /.exec(comment)
+  if (p) {
+    out.ifname = p[1] as string
+    out.policy = p[2] as IngressPolicy
+  }
+  return out
+}
