@@ -36,9 +36,8 @@ t.test('ADD, CHECK and DEL refuse traversal names and an empty cache dir before 
   const list = recorderList(dir, [{ tag: 'a' }, { tag: 'b' }])
   for (const { what, over, code } of TRAVERSAL) {
     const rt = { ...runtime(dir), ...over }
-    for (const [verb, run] of [['ADD', addList], ['CHECK', checkList], ['DEL', delList]] as const) {
-      await t.rejects(run(list, rt, deps()), { code }, `${verb} ${what}`)
-    }
+    const verbs: [string, (l: typeof list, r: typeof rt, d: ReturnType<typeof deps>) => Promise<unknown>][] = [['ADD', addList], ['CHECK', checkList], ['DEL', delList]]
+    for (const [verb, run] of verbs) await t.rejects(run(list, rt, deps()), { code }, `${verb} ${what}`)
   }
   t.same(readLog(dir), [], 'no plugin was called')
   t.same(readdirSync(dir).sort(), ['elsewhere', 'net1.conflist', 'victim'], 'no cache dir created')
@@ -50,7 +49,7 @@ t.test('a list whose name is not a valid network name is refused (code 7) by eve
   const { dir, untouched } = world(t)
   const list = { ...recorderList(dir, [{ tag: 'a' }]), name: 'pod1/../../../elsewhere/net' }
   const rt = runtime(dir)
-  for (const run of [addList, checkList, delList]) await t.rejects(run(list, rt, deps()), { code: 7, msg: 'invalid characters found in network name' })
+  for (const run of [addList, checkList, delList]) await t.rejects(async () => void (await run(list, rt, deps())), { code: 7, msg: 'invalid characters found in network name' })
   await t.rejects(gcList(list, { validAttachments: [], cacheDir: rt.cacheDir, pluginDirs: rt.pluginDirs }, deps()), { code: 7 })
   t.same(readLog(dir), [])
   untouched('bad network name')
