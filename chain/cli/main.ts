@@ -5,11 +5,15 @@ import { hideBin } from 'yargs/helpers'
 import { CniError } from '../../src/cni/errors.js'
 import { addCommand } from './commands/add.js'
 import { checkCommand } from './commands/check.js'
+import { conflistCommand } from './commands/conflist.js'
 import { delCommand } from './commands/del.js'
+import { doctorCommand } from './commands/doctor.js'
 import { fixturesCommand } from './commands/fixtures.js'
 import { gcCommand } from './commands/gc.js'
+import { installCommand } from './commands/install.js'
 import { portsCommand } from './commands/ports.js'
 import { statusCommand } from './commands/status.js'
+import { uninstallCommand } from './commands/uninstall.js'
 import { versionCommand } from './commands/version.js'
 
 /** errorLine renders a failure as the one line the CLI prints. */
@@ -25,11 +29,15 @@ const main = async (): Promise<void> => {
     .command(addCommand)
     .command(checkCommand)
     .command(delCommand)
+    .command(doctorCommand)
     .command(fixturesCommand)
     .command(gcCommand)
     .command(portsCommand)
     .command(statusCommand)
     .command(versionCommand)
+    .command(conflistCommand)
+    .command(installCommand)
+    .command(uninstallCommand)
     .demandCommand(1, 'a command is required')
     .strict()
     .help()
