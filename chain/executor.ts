@@ -13,7 +13,7 @@ import { checkAttachment, checkContainerId, checkInterfaceName, checkNetworkName
 import { versionAtLeast } from '../src/cni/versions.js'
 import type { FileHost } from '../src/host/types.js'
 import { buildPluginConf } from './build-conf.js'
-import { checkCacheDir, listCachedAttachments, readCache, removeCache, writeCache } from '../src/cni/cache.js'
+import { checkCacheDir, checkCacheWritable, listCachedAttachments, readCache, removeCache, writeCache } from '../src/cni/cache.js'
 import type { LoadedList } from './conf-load.js'
 import { joinErrors, wrapPluginError } from './errors.js'
 import type { CallEnv, PluginRunner } from './runner.js'
@@ -71,6 +71,8 @@ const validateAttachment = async (list: LoadedList, rt: RuntimeArgs, deps: Execu
 /** addList runs ADD over the list and returns the final result as list-version JSON. */
 export const addList = async (list: LoadedList, rt: RuntimeArgs, deps: ExecutorDeps): Promise<JsonObject> => {
   await validateAttachment(list, rt, deps, true)
+  // the result must be cacheable, or a DEL could never find it: refused before any plugin runs
+  checkCacheWritable(rt.cacheDir, list.name, rt.containerId, rt.ifname)
   let prev: Result | undefined
   for (const plugin of list.plugins) {
     const conf = buildPluginConf(plugin, { name: list.name, cniVersion: list.cniVersion, capabilityArgs: rt.capabilityArgs, ...(prev ? { prevResult: prev } : {}) })

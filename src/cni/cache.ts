@@ -2,7 +2,7 @@
 // each other's files: `<cacheDir>/results/<network>-<containerID>-<ifname>`, JSON with
 // kind "cniCacheV1", the main config file's bytes in base64, the runtime args and the final result.
 // Written atomically (temp + rename) 0600 in a 0700 dir through the Host's file seam.
-import { join, resolve, sep } from 'node:path'
+import { basename, join, resolve, sep } from 'node:path'
 import { CniError, ErrorCode } from './errors.js'
 import { isObject } from './keys.js'
 import { parseJson } from './json.js'
@@ -30,6 +30,30 @@ export type CacheRead =
   | { kind: 'corrupt'; path: string; reason: string }
   /** legacy: the file held a bare result (very old libcni) */
   | { kind: 'ok'; entry?: CacheEntry; result?: JsonObject }
+
+// NAME_MAX of Linux file systems; a longer cache file name cannot exist (libcni could not write it either)
+const NAME_MAX = 255
+/**
+ * MAX_WRITABLE_NAME: the longest cache file name the atomic writer can create: NAME_MAX less the
+ * 22 bytes its temp name adds (".NAME.tmp-" + 16 hex digits, src/host/files.ts tempName).
+ */
+export const MAX_WRITABLE_NAME = NAME_MAX - 22
+
+const tooLong = (path: string, limit: number): boolean => Buffer.byteLength(basename(path)) > limit
+
+/**
+ * checkCacheWritable throws code 4 when the attachment's cache file could not be written (bad
+ * names, empty cache dir, a name over MAX_WRITABLE_NAME bytes, e.g. a 300-character container
+ * id). The executor asks before ADD runs any plugin, so ADD cannot succeed on the host and then
+ * fail to record itself.
+ */
+export const checkCacheWritable = (cacheDir: string, network: string, containerId: string, ifName: string): void => {
+  const path = cachePath(cacheDir, network, containerId, ifName)
+  if (tooLong(path, MAX_WRITABLE_NAME)) {
+    throw new CniError(ErrorCode.InvalidEnvironment, 'cache file name too long',
+      `${network}-${containerId}-${ifName} is ${Buffer.byteLength(basename(path))} bytes; the cache can store names up to ${MAX_WRITABLE_NAME} bytes`)
+  }
+}
 
 /** checkCacheDir refuses an empty cache dir (it would be the cwd, as `--cache-dir ""` did) with code 4. */
 export const checkCacheDir = (cacheDir: string): void => void resultsDir(cacheDir)
@@ -76,6 +100,7 @@ export const writeCache = async (files: FileHost, cacheDir: string, e: CacheEntr
   if (e.cniArgs && e.cniArgs.length > 0) data.cniArgs = e.cniArgs
   if (e.capabilityArgs && Object.keys(e.capabilityArgs).length > 0) data.capabilityArgs = e.capabilityArgs
   if (e.result) data.result = e.result
+  checkCacheWritable(cacheDir, e.networkName, e.containerId, e.ifName)
   await files.write(cachePath(cacheDir, e.networkName, e.containerId, e.ifName), JSON.stringify(data), 0o600)
 }
 
@@ -107,6 +132,7 @@ export const parseCacheEntry = (raw: unknown): CacheEntry | undefined => {
  */
 export const readCache = async (files: FileHost, cacheDir: string, network: string, containerId: string, ifName: string): Promise<CacheRead> => {
   const path = cachePath(cacheDir, network, containerId, ifName)
+  if (tooLong(path, NAME_MAX)) return { kind: 'missing' } // never written: DEL must not fail on ENAMETOOLONG
   let text: string | undefined
   try {
     text = await files.read(path)
@@ -131,8 +157,10 @@ export const readCache = async (files: FileHost, cacheDir: string, network: stri
 }
 
 /** removeCache deletes one attachment's file (missing is fine). */
-export const removeCache = async (files: FileHost, cacheDir: string, network: string, containerId: string, ifName: string): Promise<void> =>
-  files.remove(cachePath(cacheDir, network, containerId, ifName))
+export const removeCache = async (files: FileHost, cacheDir: string, network: string, containerId: string, ifName: string): Promise<void> => {
+  const path = cachePath(cacheDir, network, containerId, ifName)
+  if (!tooLong(path, NAME_MAX)) await files.remove(path)
+}
 
 const isValidEntry = (e: CacheEntry): boolean => {
   try {

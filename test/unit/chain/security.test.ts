@@ -134,3 +134,13 @@ t.test('ports publish/unpublish: traversal names are refused before any file or 
     t.same(host.calls, [], 'no host call, not even a read')
   }
 })
+
+t.test('a 300-character container id (valid for libcni): ADD refused before any plugin runs; DEL completes', async (t) => {
+  const { dir } = world(t)
+  const list = recorderList(dir, [{ tag: 'a' }])
+  const rt = runtime(dir, { containerId: 'c'.repeat(300) })
+  await t.rejects(addList(list, rt, deps()), { code: 4, msg: 'cache file name too long' })
+  t.same(readLog(dir), [], 'no plugin ran, so nothing is left that a DEL could not find')
+  await delList(list, rt, deps())
+  t.same(readLog(dir).map((l) => l.command), ['DEL'], 'DEL is not wedged by ENAMETOOLONG')
+})

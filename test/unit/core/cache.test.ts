@@ -4,7 +4,9 @@
 import { mkdirSync, readFileSync, statSync, writeFileSync, existsSync } from 'node:fs'
 import { join } from 'node:path'
 import t, { type Test } from 'tap'
-import { cachePath, checkCacheDir, listCachedAttachments, readCache, removeCache, writeCache, type CacheEntry } from '../../../src/cni/cache.js'
+import {
+  MAX_WRITABLE_NAME, cachePath, checkCacheDir, checkCacheWritable, listCachedAttachments, readCache, removeCache, writeCache, type CacheEntry,
+} from '../../../src/cni/cache.js'
 import { createFakeHost } from '../../../src/host/fake.js'
 import { createRealHost } from '../../../src/host/real.js'
 
@@ -86,4 +88,17 @@ t.test('listCachedAttachments skips entries an ADD could not have written', asyn
   mkdirSync(join(cacheDir, 'results', 'dir'))
   t.same((await listCachedAttachments(files, cacheDir)).map((e) => e.containerId), ['c1'])
   t.ok(existsSync(join(cacheDir, 'results', 'net1-c;2-eth0')), 'skipped, not removed')
+})
+
+t.test('names too long for a file: refused before writing, "missing" when reading, no-op when removing', async (t) => {
+  const { cacheDir } = world(t)
+  const id = (n: number) => 'c'.repeat(n)
+  // net1- + id + -eth0 = 10 bytes around the id
+  t.doesNotThrow(() => checkCacheWritable(cacheDir, 'net1', id(MAX_WRITABLE_NAME - 10), 'eth0'))
+  t.throws(() => checkCacheWritable(cacheDir, 'net1', id(MAX_WRITABLE_NAME - 9), 'eth0'), { code: 4, msg: 'cache file name too long' })
+  await writeCache(files, cacheDir, entry({ containerId: id(MAX_WRITABLE_NAME - 10) }))
+  t.equal((await readCache(files, cacheDir, 'net1', id(MAX_WRITABLE_NAME - 10), 'eth0')).kind, 'ok', 'the longest writable name round-trips')
+  await t.rejects(writeCache(files, cacheDir, entry({ containerId: id(300) })), { code: 4, msg: 'cache file name too long' })
+  t.same(await readCache(files, cacheDir, 'net1', id(300), 'eth0'), { kind: 'missing' }, 'not an ENAMETOOLONG error')
+  await t.resolves(removeCache(files, cacheDir, 'net1', id(300), 'eth0'))
 })
