@@ -7,6 +7,7 @@ import { addCommand } from './commands/add.js'
 import { checkCommand } from './commands/check.js'
 import { conflistCommand } from './commands/conflist.js'
 import { delCommand } from './commands/del.js'
+import { doctorCommand } from './commands/doctor.js'
 import { fixturesCommand } from './commands/fixtures.js'
 import { gcCommand } from './commands/gc.js'
 import { installCommand } from './commands/install.js'
@@ -28,6 +29,7 @@ const main = async (): Promise<void> => {
     .command(addCommand)
     .command(checkCommand)
     .command(delCommand)
+    .command(doctorCommand)
     .command(fixturesCommand)
     .command(gcCommand)
     .command(portsCommand)
