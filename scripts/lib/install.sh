@@ -5,7 +5,7 @@
 # did work, `setup: WHAT (0.0 s)` when there was nothing to do; a failing step shows its output.
 
 # System packages the tests and the demo use (Debian names).
-CC_APT_PACKAGES=(nftables iproute2 containernetworking-plugins iperf3 socat iputils-ping conntrack
+CC_APT_PACKAGES=(nftables iptables iproute2 containernetworking-plugins iperf3 socat iputils-ping conntrack
   procps golang-go golang-github-appc-cni-dev)
 CC_CNIRUN="$REPO/.cache/cnirun"
 CC_CNIRUN_SRC="$REPO/test/tools/cnirun"
