@@ -1,10 +1,11 @@
 // The config checks `conflist validate` runs for cni-chain's own plugin types: each plugin's own
 // parser (the one its binary runs before any effect), fed the stdin the runtime would send.
-// bandwidth and firewall: schema only (the list schema's netconf) until they export a parser.
+// bandwidth: schema only (the list schema's netconf) until it exports a parser.
 import { CniError } from '../../../src/cni/errors.js'
 import type { PluginConf } from '../../../src/cni/types.js'
 import { SUPPORTED_VERSIONS } from '../../../src/cni/versions.js'
 import type { CniEnv } from '../../../src/skel/env.js'
+import { parseFirewallConfig } from '../../../meta-plugins/firewall/config.js'
 import { parsePortmapConfig } from '../../../meta-plugins/portmap/config.js'
 import { parseTuningConfig } from '../../../meta-plugins/tuning/config.js'
 
@@ -22,6 +23,7 @@ type Check = (conf: PluginConf, stdin: string) => void
 const CHECKS: Partial<Record<OurType, Check>> = {
   tuning: (conf, stdin) => void parseTuningConfig({ env: VALIDATE_ENV, conf, stdin }, { sysctls: true }),
   portmap: (conf) => void parsePortmapConfig(conf, VALIDATE_ENV.ifname),
+  firewall: (conf) => void parseFirewallConfig(conf),
 }
 
 /** What one check found: a message, and the JSON pointer inside the plugin when the parser named one. */

@@ -7,6 +7,7 @@ import { isObject } from '../../../src/cni/keys.js'
 import { listCachedAttachments } from '../../../src/cni/cache.js'
 import type { Host } from '../../../src/host/types.js'
 import { del, tableObj, type NftFamily } from '../../../src/nft/build.js'
+import { DEFAULT_STATE_DIR as FIREWALL_STATE_DIR } from '../../../meta-plugins/firewall/config.js'
 import { DEFAULT_STATE_DIR } from '../../../meta-plugins/portmap/config.js'
 import { DEFAULT_DATA_DIR } from '../../../meta-plugins/tuning/config.js'
 import { isOurType } from '../conflist/plugin-checks.js'
@@ -14,17 +15,22 @@ import { isOurType } from '../conflist/plugin-checks.js'
 /** Tables our plugins create, node-wide: family and name prefix. */
 export const PURGED_TABLES: readonly { family: NftFamily; prefix: string }[] = [
   { family: 'inet', prefix: 'cni_portmap_' },
-  { family: 'inet', prefix: 'cni_firewall' },
+  { family: 'inet', prefix: 'cni_firewall_' },
+  { family: 'bridge', prefix: 'cni_firewall_' },
 ]
 
-/** A state dir and which plugin owns it (what counts as a live pod there differs). */
+/**
+ * A state dir and its layout: portmap and firewall keep `attachments/<chain>` per pod (portmap
+ * also `localnet/`), tuning keeps `<containerID>_<ifname>.json` records.
+ */
 export interface StateDir {
-  type: 'portmap' | 'tuning'
+  type: 'portmap' | 'firewall' | 'tuning'
   dir: string
 }
 
 export const DEFAULT_STATE_DIRS: readonly StateDir[] = [
   { type: 'portmap', dir: DEFAULT_STATE_DIR },
+  { type: 'firewall', dir: FIREWALL_STATE_DIR },
   { type: 'tuning', dir: DEFAULT_DATA_DIR },
 ]
 
@@ -33,7 +39,7 @@ export const stateDirsOf = (plugins: unknown[]): StateDir[] => {
   const out = [...DEFAULT_STATE_DIRS]
   const visit = (p: unknown): void => {
     if (!isObject(p)) return
-    if (p.type === 'portmap' && typeof p.stateDir === 'string') out.push({ type: 'portmap', dir: p.stateDir })
+    if ((p.type === 'portmap' || p.type === 'firewall') && typeof p.stateDir === 'string') out.push({ type: p.type, dir: p.stateDir })
     if (p.type === 'tuning' && typeof p.dataDir === 'string') out.push({ type: 'tuning', dir: p.dataDir })
     if (p.type === 'chain' && Array.isArray(p.plugins)) p.plugins.forEach(visit)
   }
@@ -72,7 +78,7 @@ const entries = async (dir: string): Promise<string[]> => readdir(dir).catch(() 
 
 /** podStateIn names per-pod state still in a state dir (a pod attached), or undefined. */
 const podStateIn = async (s: StateDir): Promise<string | undefined> => {
-  if (s.type === 'portmap') {
+  if (s.type !== 'tuning') {
     const live = await entries(join(s.dir, 'attachments'))
     return live.length > 0 ? `${join(s.dir, 'attachments')} has ${live.length} attachment(s)` : undefined
   }
@@ -119,7 +125,7 @@ export const purgeNodeState = async (host: Host, o: PurgeOptions): Promise<boole
       o.log(`left ${s.dir}: not a directory`)
       continue
     }
-    if (s.type === 'portmap') {
+    if (s.type !== 'tuning') {
       await rm(join(s.dir, 'attachments'), { recursive: true, force: true })
       await rm(join(s.dir, 'localnet'), { recursive: true, force: true })
     }

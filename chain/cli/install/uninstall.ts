@@ -100,7 +100,7 @@ export const uninstall = async (o: UninstallOptions, host: () => Host): Promise<
   if (!o.purge) return
   const recorded = (manifest?.conflists ?? []).flatMap((c) => c.appended.map((a) => JSON.parse(a.config) as unknown))
   const stateDirs: StateDir[] = o.stateDirs
-    ? o.stateDirs.flatMap((dir) => [{ type: 'portmap' as const, dir }, { type: 'tuning' as const, dir }])
+    ? o.stateDirs.flatMap((dir) => [{ type: 'portmap' as const, dir }, { type: 'firewall' as const, dir }, { type: 'tuning' as const, dir }])
     : stateDirsOf([...recorded, ...remaining])
   await purgeNodeState(host(), { cacheDir: o.cacheDir, stateDirs, log: o.log })
 }

@@ -5,7 +5,7 @@ import { spawn, spawnSync } from 'node:child_process'
 import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { build } from 'esbuild'
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { childEnv } from '../../lib/child-env.js'
 
 const ROOT = resolve(import.meta.dirname, '../../..')
@@ -49,7 +49,7 @@ const snapshot = (dir: string): Record<string, string> => {
 
 const types = (path: string) => (JSON.parse(readFileSync(path, 'utf8')) as { plugins: { type: string }[] }).plugins.map((p) => p.type)
 
-const node = (t: Parameters<Parameters<typeof t.test>[1]>[0], files: Record<string, string> = {}) => {
+const node = (t: Test, files: Record<string, string> = {}) => {
   const dir = t.testdir({ bin: {}, net: files })
   return { bin: join(dir, 'bin'), conf: join(dir, 'net'), common: ['--bin-dir', join(dir, 'bin'), '--conf-dir', join(dir, 'net'), '--source-dir', SOURCE] }
 }

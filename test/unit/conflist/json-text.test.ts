@@ -44,7 +44,7 @@ t.test('refuses what Go refuses, naming line, column and path', async (t) => {
       const e = err as JsonSyntaxError
       t.same([e.line, e.column, e.path], [line, column, path], `${JSON.stringify(text)}: ${e.message}`)
     }
-    t.throws(() => JSON.parse(text.replace(/^\ufeff/, 'x')), undefined, 'JSON.parse refuses it too')
+    t.throws(() => JSON.parse(text.replace(/^\ufeff/, 'x')), 'JSON.parse refuses it too')
   }
 })
 
