@@ -35,7 +35,8 @@ export const fakeFiles = (world: World, gate: EffectGate): FakeFileHost => ({
     if (injected !== undefined) throw fsError('EIO', `${injected}, open`, path)
     const dirs = parents(path)
     const blocked = dirs.find((d) => world.files.has(d))
-    if (blocked) throw fsError('ENOTDIR', 'not a directory, open', path)
+    // mkdir -p on a path through a file
+    if (blocked) throw fsError('EEXIST', 'file already exists, mkdir', blocked)
     if (world.dirs.has(path)) throw fsError('EISDIR', 'illegal operation on a directory, open', path)
     for (const d of dirs) world.dirs.add(d)
     world.files.set(path, { content, mode })

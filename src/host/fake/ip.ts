@@ -4,7 +4,7 @@
 // link show [dev X]` and `-j route get ADDR`. Error texts are iproute2 6.1's.
 import { isIP } from 'node:net'
 import { fail, unsupported } from './errors.js'
-import { createLink, createVethPair, deleteLink, findLink, linkJson, nsOf, setUp } from './links.js'
+import { createLink, createVethPair, deleteLink, findLink, linkJson, nsOf, setMtu, setUp } from './links.js'
 import type { FakeLink, FakeNamespace, World } from './model.js'
 
 const noDevice = (name: string): never => fail(`Cannot find device "${name}"`)
@@ -67,7 +67,7 @@ const checkChanges = (l: FakeLink, c: LinkChanges): void => {
 
 const applyChanges = (world: World, ns: string, l: FakeLink, c: LinkChanges): void => {
   if (c.address !== undefined) l.address = c.address
-  if (c.mtu !== undefined) l.mtu = c.mtu
+  if (c.mtu !== undefined) setMtu(need(world, ns), l, c.mtu)
   if (c.txqlen !== undefined) l.txqlen = c.txqlen
   if (c.promisc !== undefined) l.promisc = c.promisc
   if (c.allmulti !== undefined) l.allmulti = c.allmulti

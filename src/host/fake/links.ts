@@ -56,21 +56,32 @@ const allocIfindex = (n: FakeNamespace, want?: number): number => {
   return i
 }
 
-// per-interface sysctl trees and the template each is copied from
+// per-interface sysctl trees, copied from their `default` when the interface appears
 const PER_IF = ['net/ipv4/conf', 'net/ipv6/conf', 'net/ipv4/neigh', 'net/ipv6/neigh']
+const IPV6_TREES = ['net/ipv6/conf', 'net/ipv6/neigh']
+/** below IPv6's minimum MTU the kernel drops the interface's IPv6 state (and its sysctls) */
+const IPV6_MIN_MTU = 1280
 
-const copySysctls = (n: FakeNamespace, name: string): void => {
-  for (const tree of PER_IF) {
+const copySysctls = (n: FakeNamespace, name: string, trees: readonly string[]): void => {
+  for (const tree of trees) {
     const from = `${tree}/default/`
     for (const [k, v] of [...n.sysctls]) if (k.startsWith(from)) n.sysctls.set(`${tree}/${name}/${k.slice(from.length)}`, v)
   }
 }
 
-const dropSysctls = (n: FakeNamespace, name: string): void => {
-  for (const tree of PER_IF) {
+const dropSysctls = (n: FakeNamespace, name: string, trees: readonly string[]): void => {
+  for (const tree of trees) {
     const prefix = `${tree}/${name}/`
     for (const k of [...n.sysctls.keys()]) if (k.startsWith(prefix)) n.sysctls.delete(k)
   }
+}
+
+/** setMtu changes the MTU; crossing 1280 removes or re-creates (from defaults) the IPv6 sysctls. */
+export const setMtu = (n: FakeNamespace, l: FakeLink, mtu: number): void => {
+  const had = l.mtu >= IPV6_MIN_MTU
+  l.mtu = mtu
+  if (had && mtu < IPV6_MIN_MTU) dropSysctls(n, l.name, IPV6_TREES)
+  if (!had && mtu >= IPV6_MIN_MTU) copySysctls(n, l.name, IPV6_TREES)
 }
 
 /** createLink adds a link to namespace `ns` (which must exist). */
@@ -96,7 +107,7 @@ export const createLink = (world: World, ns: string, spec: LinkSpec): FakeLink =
     egressFilters: { tps: [] },
   }
   n.links.push(link)
-  copySysctls(n, link.name)
+  copySysctls(n, link.name, link.mtu >= IPV6_MIN_MTU ? PER_IF : PER_IF.filter((t) => !IPV6_TREES.includes(t)))
   if (spec.up) setUp(world, ns, link, true)
   return link
 }
@@ -142,7 +153,7 @@ export const deleteLink = (world: World, ns: string, link: FakeLink): void => {
     const n = nsOf(world, where)
     if (!n) return
     n.links = n.links.filter((x) => x !== l)
-    dropSysctls(n, l.name)
+    dropSysctls(n, l.name, PER_IF)
     n.routes = n.routes.filter((r) => r.dev !== l.name)
     for (const block of [l.ingressFilters, l.egressFilters]) {
       for (const tp of block.tps) for (const node of tp.nodes) for (const a of node.actions) n.actionIndexes.delete(a.index)
@@ -173,8 +184,10 @@ const carrier = (world: World, l: FakeLink): boolean => {
 const operstate = (world: World, l: FakeLink): string => {
   if (!l.up) return 'DOWN'
   if (l.kind === 'loopback' || l.kind === 'ifb') return 'UNKNOWN'
-  if (l.kind === 'bridge') return 'DOWN'
-  return carrier(world, l) ? 'UP' : 'LOWERLAYERDOWN'
+  if (carrier(world, l)) return 'UP'
+  // the kernel says LOWERLAYERDOWN when the link has a lower device (a veth: its peer's index),
+  // unless that index equals its own — as when both ends are ifindex 2 in their namespaces
+  return l.peer && l.peer.ifindex !== l.ifindex ? 'LOWERLAYERDOWN' : 'DOWN'
 }
 
 /** flags in iproute2's order: NO-CARRIER, the IFF_ bits by value, M-DOWN. */

@@ -25,7 +25,8 @@ t.test('a veth pair across namespaces: link_index and link_netnsid; carrier when
     link_netnsid: 0, promiscuity: 0, allmulti: 0, min_mtu: 68, max_mtu: 65535, linkinfo: { info_kind: 'veth' },
   })
   await host.ip.run([['link', 'set', 'dev', 'eth0', 'up']], POD)
-  t.match(await show(host, 'eth0', POD), { flags: ['NO-CARRIER', 'BROADCAST', 'MULTICAST', 'UP'], operstate: 'LOWERLAYERDOWN', qdisc: 'noqueue' })
+  t.match(await show(host, 'eth0', POD), { flags: ['NO-CARRIER', 'BROADCAST', 'MULTICAST', 'UP'], operstate: 'DOWN', qdisc: 'noqueue' },
+    'both ends are ifindex 2: the kernel sees no lower device and says DOWN')
   await host.ip.run([['link', 'set', 'vh', 'up']])
   t.match(await show(host, 'eth0', POD), { flags: ['BROADCAST', 'MULTICAST', 'UP', 'LOWER_UP'], operstate: 'UP' })
   const all = await host.ip.json<any[]>(['link', 'show'])
@@ -37,6 +38,8 @@ t.test('a veth pair in one namespace: `link` names the peer, M-DOWN while it is 
   const host = createSemanticHost()
   await host.ip.run([['link', 'add', 'name', 's1', 'type', 'veth', 'peer', 'name', 's2']])
   t.match(await show(host, 's1'), { link: 's2', flags: ['BROADCAST', 'MULTICAST', 'M-DOWN'] })
+  await host.ip.run([['link', 'set', 'dev', 's1', 'up']])
+  t.match(await show(host, 's1'), { flags: ['NO-CARRIER', 'BROADCAST', 'MULTICAST', 'UP', 'M-DOWN'], operstate: 'LOWERLAYERDOWN' })
   t.notOk('link_netnsid' in (await show(host, 's1')))
   await host.ip.run([['link', 'set', 'dev', 's2', 'up'], ['link', 'set', 'dev', 's1', 'up']])
   t.match(await show(host, 's1'), { flags: ['BROADCAST', 'MULTICAST', 'UP', 'LOWER_UP'] })
@@ -107,6 +110,15 @@ t.test('ifb and bridge: add, File exists, del; a new link copies conf/default sy
   t.equal(gone.reason, 'not-found')
   await host.ip.run([['link', 'add', 'ifb1', 'type', 'ifb']])
   t.equal((await show(host, 'ifb1')).ifindex, 5, 'ifindexes are not reused right away')
+})
+
+t.test('an MTU below 1280 takes the interface\'s IPv6 sysctls away; back above, they return from the defaults', async (t) => {
+  const host = world()
+  host.setSysctls(POD, { 'net/ipv6/conf/default/disable_ipv6': '0', 'net/ipv6/conf/eth0/disable_ipv6': '1', 'net/ipv4/conf/eth0/arp_filter': '1' })
+  await host.ip.run([['link', 'set', 'dev', 'eth0', 'mtu', '1200']], POD)
+  t.same(await host.sysctl.read(['net/ipv6/conf/eth0/disable_ipv6', 'net/ipv4/conf/eth0/arp_filter'], POD), [undefined, '1'])
+  await host.ip.run([['link', 'set', 'dev', 'eth0', 'mtu', '1500']], POD)
+  t.same(await host.sysctl.read(['net/ipv6/conf/eth0/disable_ipv6'], POD), ['0'], 'the default, not the old value')
 })
 
 t.test('route get: longest prefix, unreachable otherwise', async (t) => {
