@@ -10,8 +10,8 @@
 //    failure collected.
 import { CniError, asCniError } from '../../src/cni/errors.js'
 import type { Host } from '../../src/host/types.js'
-import { runPlan, undoApplied } from '../../src/plan/apply.js'
-import { applyWithRecovery, recoverOrExplain, type MetaPlugin, type PlannedVerb } from '../../src/plan/meta-plugin.js'
+import { runPlan, undoApplied, type PlanRun } from '../../src/plan/apply.js'
+import { applyWithRecovery, recoverOrExplain, type MetaPlugin, type PlannedVerb, type Warn } from '../../src/plan/meta-plugin.js'
 import type { Plan, PlannedStep } from '../../src/plan/types.js'
 import { withUndoFailures } from '../../src/plan/undo.js'
 import type { PluginRequest } from '../../src/skel/plugin.js'
@@ -42,12 +42,21 @@ export class SegmentFailure extends Error {
 const ownersOf = (owners: number[][], steps: number[]): number[] =>
   [...new Set(steps.flatMap((i) => owners[i] ?? []))].sort((a, b) => a - b)
 
+/** warnAll tells what the applied plans left undone: each plan's notes, then its reported step failures. */
+const warnAll = (items: Planned[], owners: number[][], run: PlanRun, done: number, warn: Warn): void => {
+  items.slice(0, done).forEach((item, p) => {
+    for (const note of item.plan.notes ?? []) warn(`${item.meta.type}: ${note}`)
+    for (const w of run.warnings) if ((owners[w.at] ?? [])[0] === p) warn(`${item.meta.type}: ${w.text}`)
+  })
+}
+
 /** applySegmentAdd applies the segment's ADD plans merged; throws SegmentFailure (nothing undone). */
-export const applySegmentAdd = async (items: Planned[], journal: AddJournal, host: Host): Promise<void> => {
+export const applySegmentAdd = async (items: Planned[], journal: AddJournal, host: Host, warn: Warn): Promise<void> => {
   const { plan, owners } = mergePlans(items.map((i) => i.plan))
   const run = await runPlan(plan, host)
   journal.applied(run.applied.map((i) => plan.steps[i] as PlannedStep))
   if (!run.ok) throw new SegmentFailure(ownersOf(owners, run.failed).map((p) => items[p] as Planned), run.error)
+  warnAll(items, owners, run, items.length, warn)
 }
 
 /**
@@ -71,18 +80,23 @@ export const explainSegmentFailure = async (failure: SegmentFailure, name: strin
 }
 
 /** applySegmentCleanup applies DEL or GC plans merged; see the file comment. Returns the failures. */
-export const applySegmentCleanup = async (items: Planned[], verb: Exclude<PlannedVerb, 'ADD'>, name: string, host: Host): Promise<CniError[]> => {
+export const applySegmentCleanup = async (items: Planned[], verb: Exclude<PlannedVerb, 'ADD'>, name: string, host: Host, warn: Warn): Promise<CniError[]> => {
   const { plan, owners } = mergePlans(items.map((i) => i.plan))
   const run = await runPlan(plan, host)
-  if (run.ok) return []
+  if (run.ok) {
+    warnAll(items, owners, run, items.length, warn)
+    return []
+  }
   const first = ownersOf(owners, run.failed)[0] ?? 0
+  warnAll(items, owners, run, first, warn)
   // every step of the plans before `first` ran; undo what ran of the rest before applying them alone
   const partial = run.applied.filter((i) => (owners[i] ?? []).some((p) => p >= first)).map((i) => plan.steps[i] as PlannedStep)
   const undoFailures = await undoApplied(partial, host)
   const errors: CniError[] = []
   for (const { meta, req, plan: own } of items.slice(first)) {
     try {
-      await applyWithRecovery(meta, verb, req, host, own)
+      const { warnings } = await applyWithRecovery(meta, verb, req, host, own)
+      for (const w of warnings) warn(`${meta.type}: ${w}`)
     } catch (err) {
       errors.push(wrapPluginError(err, verb, meta.type, name))
     }

@@ -13,7 +13,7 @@ import { convertResult, toCurrentResult } from '../../src/cni/result-convert.js'
 import type { JsonObject, PluginConf, Result } from '../../src/cni/types.js'
 import { SUPPORTED_VERSIONS } from '../../src/cni/versions.js'
 import type { Host } from '../../src/host/types.js'
-import type { MetaPlugin } from '../../src/plan/meta-plugin.js'
+import { stderrWarn, type MetaPlugin, type Warn } from '../../src/plan/meta-plugin.js'
 import { withUndoFailures } from '../../src/plan/undo.js'
 import type { Verb } from '../../src/skel/env.js'
 import type { PluginDefinition, PluginRequest } from '../../src/skel/plugin.js'
@@ -27,6 +27,8 @@ import { SegmentFailure, applySegmentAdd, applySegmentCleanup, explainSegmentFai
 export interface ChainDeps {
   builtin: (type: string) => MetaPlugin | undefined
   runner: PluginRunner
+  /** where the built-ins' warnings go (default: stderr), e.g. a value tuning's DEL could not restore */
+  warn?: Warn
 }
 
 type Sub = { type: string; entry: JsonObject; meta: MetaPlugin | undefined }
@@ -106,6 +108,7 @@ const normalize = (json: JsonObject | Result, cniVersion: string): Result => {
 
 /** createChainPlugin builds the `chain` plugin over the given built-ins and runner. */
 export const createChainPlugin = (deps: ChainDeps): PluginDefinition => {
+  const warn = deps.warn ?? stderrWarn
   const runExternal = async (verb: Verb, req: PluginRequest, sub: Sub, conf: JsonObject): Promise<JsonObject | undefined> =>
     deps.runner.run(verb, sub.type, conf, callEnvOf(req))
 
@@ -149,7 +152,7 @@ export const createChainPlugin = (deps: ChainDeps): PluginDefinition => {
             throw wrapPluginError(err, 'ADD', sub.type, conf.name)
           }
         }
-        await applySegmentAdd(items, journal, host)
+        await applySegmentAdd(items, journal, host, warn)
       }
       return prev as Result
     } catch (err) {
@@ -192,7 +195,7 @@ export const createChainPlugin = (deps: ChainDeps): PluginDefinition => {
         continue
       }
       const items = await plansOf(verb, req, seg.subs, prev, host, errors)
-      if (items.length > 0) errors.push(...(await applySegmentCleanup(items, verb, conf.name, host)))
+      if (items.length > 0) errors.push(...(await applySegmentCleanup(items, verb, conf.name, host, warn)))
     }
     if (errors.length > 0) throw joinErrors(errors)
   }

@@ -22,14 +22,15 @@ export const appliedBeforeFailure = <S extends PlannedStep>(group: S[], err: unk
 
 /**
  * failedInGroup returns the positions in `group` of the step(s) that may have failed with `err`:
- * the line an ip/tc batch names, else every step of the group (sysctl -w does not say which key).
+ * the lines an ip/tc batch names (one, or several under `-force`), else every step of the group
+ * (sysctl -w does not say which key).
  */
 export const failedInGroup = (group: readonly PlannedStep[], err: unknown): number[] => {
   const all = group.map((_, i) => i)
   if (group.length === 1) return all
   const kind = group[0]?.kind
   if (kind !== 'ip' && kind !== 'tc') return all
-  const line = /Command failed -:(\d+)/.exec(err instanceof HostError ? err.stderr : '')?.[1]
-  const at = line === undefined ? -1 : Number(line) - 1
-  return at >= 0 && at < group.length ? [at] : all
+  const text = err instanceof HostError ? err.stderr : ''
+  const named = [...text.matchAll(/Command failed -:(\d+)/g)].map((m) => Number(m[1]) - 1).filter((i) => i >= 0 && i < group.length)
+  return named.length > 0 ? [...new Set(named)] : all
 }

@@ -4,20 +4,27 @@
 // and the error is rethrown, so a failed ADD leaves the host as it found it; an undo that fails too
 // is reported in the error's details (RollbackIncompleteError), never swallowed.
 // Steps marked ignoreFailure (DEL's best effort) run with `-force`: one missing object does not
-// keep the others from being removed, and their failure is not an error.
+// keep the others from being removed, and their failure is not an error; with reportFailure it
+// becomes a warning (with the plan's notes, what applyPlan returns for the plugin's stderr).
 import type { Host } from '../host/types.js'
 import { appliedBeforeFailure, failedInGroup } from './applied.js'
 import type { PlannedStep, Plan, Step } from './types.js'
-import { undoSteps, withUndoFailures, type UndoFailure } from './undo.js'
+import { describeStep, firstLine, undoSteps, withUndoFailures, type UndoFailure } from './undo.js'
 
 /**
- * PlanRun is what runPlan did: the indexes (into plan.steps) of the steps that took effect, and on
- * failure the error and the indexes of the step(s) that may have failed (one, or a whole group
- * when the tool does not say which line failed).
+ * PlanRun is what runPlan did: the indexes (into plan.steps) of the steps that took effect, the
+ * reported failures of best-effort steps (`warnings`), and on failure the error and the indexes of
+ * the step(s) that may have failed (one, or a whole group when the tool does not say which line).
  */
 export type PlanRun =
-  | { ok: true; applied: number[] }
-  | { ok: false; applied: number[]; failed: number[]; error: unknown }
+  | { ok: true; applied: number[]; warnings: RunWarning[] }
+  | { ok: false; applied: number[]; warnings: RunWarning[]; failed: number[]; error: unknown }
+
+/** A reported best-effort failure: the index of its (first) step and the text for people. */
+export interface RunWarning {
+  at: number
+  text: string
+}
 
 /**
  * runPlan applies plan.steps in groups and stops at the first failure WITHOUT undoing anything:
@@ -26,6 +33,7 @@ export type PlanRun =
  */
 export const runPlan = async (plan: Plan, host: Host): Promise<PlanRun> => {
   const applied: number[] = []
+  const warnings: RunWarning[] = []
   let index = 0
   for (const group of groupSteps(plan.steps)) {
     const indexes = group.map((_, i) => index + i)
@@ -34,20 +42,30 @@ export const runPlan = async (plan: Plan, host: Host): Promise<PlanRun> => {
     try {
       await runGroup(group, host, ignore)
     } catch (error) {
-      if (ignore) continue
+      if (ignore) {
+        const reported = failedInGroup(group, error).filter((i) => group[i]?.reportFailure)
+        if (reported.length > 0) {
+          const what = reported.map((i) => describeStep(group[i] as PlannedStep)).join(', ')
+          warnings.push({ at: indexes[reported[0] as number] as number, text: `${what} failed: ${firstLine(error)}` })
+        }
+        continue
+      }
       const done = appliedBeforeFailure(group, error).length
       const failed = failedInGroup(group, error).map((i) => indexes[i] as number)
-      return { ok: false, applied: [...applied, ...indexes.slice(0, done)], failed, error }
+      return { ok: false, applied: [...applied, ...indexes.slice(0, done)], warnings, failed, error }
     }
     applied.push(...indexes)
   }
-  return { ok: true, applied }
+  return { ok: true, applied, warnings }
 }
 
-/** applyPlan runs plan.steps through host; see the file comment for grouping and rollback. */
-export const applyPlan = async (plan: Plan, host: Host): Promise<void> => {
+/**
+ * applyPlan runs plan.steps through host (see the file comment for grouping and rollback) and
+ * returns what people should hear about: the plan's notes, then the reported best-effort failures.
+ */
+export const applyPlan = async (plan: Plan, host: Host): Promise<string[]> => {
   const run = await runPlan(plan, host)
-  if (run.ok) return
+  if (run.ok) return [...(plan.notes ?? []), ...run.warnings.map((w) => w.text)]
   throw withUndoFailures(run.error, await undoApplied(run.applied.map((i) => plan.steps[i] as PlannedStep), host))
 }
 
@@ -55,9 +73,10 @@ export const applyPlan = async (plan: Plan, host: Host): Promise<void> => {
 export const undoApplied = (applied: readonly PlannedStep[], host: Host): Promise<UndoFailure[]> =>
   undoSteps(applied, host, (step, h) => runGroup([step], h, false))
 
-// Steps that can share one process: same kind, same netns, and the same failure policy.
+// Steps that can share one process: same kind, same netns, and the same failure policy (reported
+// failures apart, so another step's failure is never blamed on them, nor theirs hidden).
 const groupKey = (s: PlannedStep): string | undefined => {
-  if (s.kind === 'ip' || s.kind === 'tc' || s.kind === 'sysctl') return `${s.kind}\0${s.netns ?? ''}\0${s.ignoreFailure ? 1 : 0}`
+  if (s.kind === 'ip' || s.kind === 'tc' || s.kind === 'sysctl') return `${s.kind}\0${s.netns ?? ''}\0${s.ignoreFailure ? 1 : 0}${s.reportFailure ? 1 : 0}`
   return undefined
 }
 

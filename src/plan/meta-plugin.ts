@@ -34,20 +34,24 @@ export interface MetaPlugin {
   status?(req: PluginRequest, host: Host): Promise<void>
 }
 
+/** Applied: the plan that took effect and what people should hear about (see applyPlan). */
+export interface Applied {
+  plan: Plan
+  warnings: string[]
+}
+
 /**
  * applyWithRecovery applies a plan made by `meta`; when that fails, meta.recover may replace the
- * error (any verb) or, on DEL and GC, the plan (applied once). Returns the plan that took effect.
- * Undo steps that failed stay in the error, whichever error is thrown.
+ * error (any verb) or, on DEL and GC, the plan (applied once). Undo steps that failed stay in the
+ * error, whichever error is thrown.
  */
-export const applyWithRecovery = async (meta: MetaPlugin, verb: PlannedVerb, req: PluginRequest, host: Host, plan: Plan): Promise<Plan> => {
+export const applyWithRecovery = async (meta: MetaPlugin, verb: PlannedVerb, req: PluginRequest, host: Host, plan: Plan): Promise<Applied> => {
   try {
-    await applyPlan(plan, host)
-    return plan
+    return { plan, warnings: await applyPlan(plan, host) }
   } catch (err) {
     const replacement = await recoverOrExplain(meta, verb, req, host, plan, err)
     if (!replacement) throw err
-    await applyPlan(replacement, host)
-    return replacement
+    return { plan: replacement, warnings: await applyPlan(replacement, host) }
   }
 }
 
@@ -66,10 +70,22 @@ export const recoverOrExplain = async (meta: MetaPlugin, verb: PlannedVerb, req:
   return verb === 'ADD' ? undefined : replacement
 }
 
-/** pluginFromMeta turns a MetaPlugin into the handlers the dispatcher runs: plan, then apply. */
-export const pluginFromMeta = (meta: MetaPlugin): PluginDefinition => {
-  const planAndApply = async (verb: PlannedVerb, req: PluginRequest, host: Host): Promise<Plan> =>
-    applyWithRecovery(meta, verb, req, host, await meta.plan(verb, req, host))
+/** Warn prints one line for people (stderr in the plugin binaries). */
+export type Warn = (text: string) => void
+
+/** stderrWarn writes to the process's stderr. */
+export const stderrWarn: Warn = (text) => void process.stderr.write(`${text}\n`)
+
+/**
+ * pluginFromMeta turns a MetaPlugin into the handlers the dispatcher runs: plan, then apply; the
+ * warnings of an applied plan go to `warn`, each prefixed with the plugin type.
+ */
+export const pluginFromMeta = (meta: MetaPlugin, warn: Warn = stderrWarn): PluginDefinition => {
+  const planAndApply = async (verb: PlannedVerb, req: PluginRequest, host: Host): Promise<Plan> => {
+    const { plan, warnings } = await applyWithRecovery(meta, verb, req, host, await meta.plan(verb, req, host))
+    for (const w of warnings) warn(`${meta.type}: ${w}`)
+    return plan
+  }
   return {
     type: meta.type,
     versions: meta.versions,

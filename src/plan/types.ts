@@ -25,13 +25,18 @@ export type Step =
 /**
  * A PlannedStep is a step plus what undoes it (run in reverse order when a later step of the same
  * plan fails) and whether its failure may be ignored (DEL's best effort: a link already gone).
+ * `reportFailure` (with ignoreFailure): the failure is still not an error, but something was left
+ * undone that people should hear about (tuning: an original value that could not be restored);
+ * apply returns it as a warning, which the plugin prints on stderr.
  */
-export type PlannedStep = Step & { undo?: Step[]; ignoreFailure?: boolean }
+export type PlannedStep = Step & { undo?: Step[]; ignoreFailure?: boolean; reportFailure?: boolean }
 
 export interface Plan {
   steps: PlannedStep[]
   /** the result an ADD prints (prevResult with this plugin's changes) */
   result?: Result
+  /** what the plan decided to leave undone, for people (printed on stderr once the plan applied) */
+  notes?: string[]
 }
 
 /** emptyPlan does nothing and prints `result`. */

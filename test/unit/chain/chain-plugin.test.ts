@@ -32,6 +32,8 @@ interface Behaviour {
   /** verbs whose planning fails (code 7) */
   failOn?: string[]
   recover?: MetaPlugin['recover']
+  /** notes on every plan */
+  notes?: string[]
 }
 
 const fakeMeta = (type: string, seen: Seen[], b: Behaviour = {}): MetaPlugin => ({
@@ -43,6 +45,7 @@ const fakeMeta = (type: string, seen: Seen[], b: Behaviour = {}): MetaPlugin => 
     if (b.failOn?.includes(verb)) throw new CniError(7, `${type} refuses`)
     const prev = (req.conf.prevResult ?? { cniVersion: req.conf.cniVersion }) as unknown as Result
     return {
+      ...(b.notes ? { notes: b.notes } : {}),
       steps: b.steps ? b.steps(verb) : [ipStep(`${type}-${verb}`), nftStep(`${type}-${verb}`)],
       ...(verb === 'ADD' ? { result: { ...prev, interfaces: [...(prev.interfaces ?? []), { name: type }] } } : {}),
     }
@@ -54,8 +57,9 @@ const fakeMeta = (type: string, seen: Seen[], b: Behaviour = {}): MetaPlugin => 
 
 const setup = (behaviour: Record<string, Behaviour> = {}) => {
   const seen: Seen[] = []
+  const warnings: string[] = []
   const metas = new Map(['fa', 'fb', 'fc'].map((n) => [n, fakeMeta(n, seen, behaviour[n])]))
-  const plugin = createChainPlugin({ builtin: (type) => metas.get(type), runner: externalRunner(() => {}) })
+  const plugin = createChainPlugin({ builtin: (type) => metas.get(type), runner: externalRunner(() => {}), warn: (w) => void warnings.push(w) })
   const host = createFakeHost()
   const call = async (verb: string, conf: JsonObject) => {
     let out = ''
@@ -67,7 +71,7 @@ const setup = (behaviour: Record<string, Behaviour> = {}) => {
     }, () => host)
     return { code, json: out ? JSON.parse(out) : undefined }
   }
-  return { seen, host, call }
+  return { seen, host, call, warnings }
 }
 
 const nftCalls = (host: FakeHost) => host.calls.filter((c) => c.tool === 'nft').map((c) => c.args as unknown[])
@@ -268,6 +272,22 @@ t.test('DEL: a failed merged transaction: plugins before the culprit stay done, 
     'nft +fa-DEL', 'nft -fa-retry', // fa alone fails, its recover's plan applies
   ])
   t.same(recovered, ['DEL'])
+})
+
+t.test('DEL: notes and reported best-effort failures of the built-ins go to warn, named by plugin', async (t) => {
+  const restore = (v: string): PlannedStep => ({ kind: 'ip', args: ['link', 'set', 'x', 'mtu', v], ignoreFailure: true, reportFailure: true })
+  const { host, call, warnings } = setup({
+    fa: { steps: () => [restore('1500')], notes: ['mac not restored: the recorded "01:00:5e:00:00:01" is a multicast address'] },
+    fb: { steps: () => [{ kind: 'ip', args: ['link', 'del', 'gone'], ignoreFailure: true }] },
+  })
+  host.failures.set('ip link set x mtu 1500', 'Error: mtu greater than device maximum.')
+  host.failures.set('ip link del gone', 'Cannot find device "gone"')
+  const { code } = await call('DEL', chainConf([{ type: 'fa' }, { type: 'fb' }]))
+  t.equal(code, 0)
+  t.same(warnings, [
+    'fa: mac not restored: the recorded "01:00:5e:00:00:01" is a multicast address',
+    'fa: ip link set x mtu 1500 failed: ip link set x mtu 1500: Error: mtu greater than device maximum.',
+  ], 'an unreported best-effort failure (fb) stays quiet')
 })
 
 t.test('CHECK in order, GC over all with the attachment lists, STATUS', async (t) => {

@@ -188,14 +188,29 @@ t.test('runPlan stops at the failure, undoes nothing, and says what ran and what
   // b is best effort and fails: not applied, not a failure
   const plan = { steps: [nft('t'), ip('link add a'), ip('link add b', { ignoreFailure: true }), ip('link add c'), ip('link add d'), nft('u')] }
   const run = await runPlan(plan, h)
-  t.same(run.ok ? run : { ...run, error: undefined }, { ok: false, applied: [0, 1], failed: [3], error: undefined })
+  t.same(run.ok ? run : { ...run, error: undefined }, { ok: false, applied: [0, 1], warnings: [], failed: [3], error: undefined })
   t.same(trace(h), ['nft [{"add":{"table":{"family":"inet","name":"t"}}}]', `ip@${P} link add a`, `ip@${P} link add b`, `ip@${P} link add c`])
-  t.same(await runPlan({ steps: [ip('x'), nft('t')] }, createFakeHost()), { ok: true, applied: [0, 1] })
+  t.same(await runPlan({ steps: [ip('x'), nft('t')] }, createFakeHost()), { ok: true, applied: [0, 1], warnings: [] })
 })
 
-t.test('failedInGroup: the named line, else the whole group', async (t) => {
+t.test('reportFailure: a best-effort failure becomes a warning; such steps group apart; applyPlan returns notes then warnings', async (t) => {
+  const h = createFakeHost()
+  h.failures.set(`ip link set dev eth0 mtu 68000@${P}`, 'Error: mtu greater than device maximum.')
+  h.failures.set(`ip link del gone@${P}`, 'Cannot find device "gone"')
+  const report = { ignoreFailure: true, reportFailure: true }
+  const steps = [ip('link del gone', { ignoreFailure: true }), ip('link set dev eth0 mtu 68000', report), ip('link set dev eth0 up', report), nft('t')]
+  t.strictSame(groupSteps(steps).map((g) => g.length), [1, 2, 1], 'reported steps never share a process with unreported ones')
+  const warnings = await applyPlan({ steps, notes: ['mac not restored: a note'] }, h)
+  t.same(warnings, ['mac not restored: a note', `ip link set dev eth0 mtu 68000 (in ${P}) failed: ip link set dev eth0 mtu 68000: Error: mtu greater than device maximum.`])
+  t.same(trace(h).slice(-2), [`ip@${P} link set dev eth0 up`, 'nft [{"add":{"table":{"family":"inet","name":"t"}}}]'], 'the rest ran')
+  const run = await runPlan({ steps: [nft('a'), ip('link set dev eth0 mtu 68000', report)] }, Object.assign(createFakeHost(), {}))
+  t.same(run.warnings, [], 'no failure, no warning')
+})
+
+t.test('failedInGroup: the named line(s), else the whole group', async (t) => {
   const g = [ip('a'), ip('b'), ip('c')]
   t.same(failedInGroup(g, new HostError('ip', [], 'x\nCommand failed -:2')), [1])
+  t.same(failedInGroup(g, new HostError('ip', [], 'x\nCommand failed -:1\ny\nCommand failed -:3')), [0, 2], '-force names every failed line')
   t.same(failedInGroup(g, new HostError('ip', [], 'x')), [0, 1, 2])
   t.same(failedInGroup(g, new HostError('ip', [], 'Command failed -:9')), [0, 1, 2], 'a line out of range tells nothing')
   t.same(failedInGroup([sysctl('net/a', '1'), sysctl('net/b', '1')], new Error('x')), [0, 1], 'sysctl -w does not say which key')

@@ -3,7 +3,7 @@
 import t from 'tap'
 import { CniError } from '../../../src/cni/errors.js'
 import { createFakeHost } from '../../../src/host/fake.js'
-import { applyWithRecovery, type MetaPlugin } from '../../../src/plan/meta-plugin.js'
+import { applyWithRecovery, pluginFromMeta, type MetaPlugin } from '../../../src/plan/meta-plugin.js'
 import type { Plan } from '../../../src/plan/types.js'
 import { RollbackIncompleteError } from '../../../src/plan/undo.js'
 import type { PluginRequest } from '../../../src/skel/plugin.js'
@@ -20,7 +20,8 @@ t.test('DEL: a replacement plan is applied once', async (t) => {
   const h = createFakeHost()
   h.failures.set('ip link set x', 'RTNETLINK answers: Device or resource busy')
   const applied = await applyWithRecovery(meta(async () => replacement), 'DEL', req, h, failing)
-  t.equal(applied, replacement)
+  t.equal(applied.plan, replacement)
+  t.same(applied.warnings, [])
   t.same(ipCalls(h), ['link set x up', 'link set y up'])
 })
 
@@ -42,6 +43,13 @@ t.test('ADD: a clearer error replaces the original and keeps its undo failures',
   const e = err as RollbackIncompleteError
   t.same([e.code, e.msg], [100, 'host port tcp/80 is already mapped'])
   t.equal(e.details, 'owned by container c2; rollback incomplete, 1 undo(s) failed, still on the host: sysctl net/a=0: sysctl net/a: permission denied')
+})
+
+t.test('pluginFromMeta prints the applied plan\'s warnings, prefixed with the plugin type', async (t) => {
+  const lines: string[] = []
+  const m: MetaPlugin = { ...meta(undefined), plan: async () => ({ steps: [], notes: ['mtu not restored: out of range'] }) }
+  await pluginFromMeta(m, (w) => void lines.push(w)).del!(req, createFakeHost())
+  t.same(lines, ['m: mtu not restored: out of range'])
 })
 
 t.test('a recover that rethrows, or none at all: the original error', async (t) => {
