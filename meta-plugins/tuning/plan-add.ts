@@ -10,7 +10,7 @@ import type { PluginRequest } from '../../src/skel/plugin.js'
 import { parseTuningConfig, type TuningConfig } from './config.js'
 import { linkSetStep, readLink, type LinkAttr, type LinkState } from '../../src/net/link.js'
 import { readAllowlist, readSysctls, requireNetns, requirePrevResult } from './observe.js'
-import { RECORD_MODE, mergeRecord, parseRecord, recordPath, serializeRecord, type TuningRecord } from './record.js'
+import { RECORD_MODE, mergeRecord, parseRecord, readRecords, recordPath, serializeRecord, type FoundRecord, type TuningRecord } from './record.js'
 import { updateResult } from './result.js'
 import { checkAllowlist } from './sysctl-keys.js'
 
@@ -29,10 +29,10 @@ export const planAdd = async (req: PluginRequest, host: Host): Promise<Plan> => 
   await requireNetns(host, cfg.netns)
   const path = recordPath(cfg.dataDir, cfg.containerId, cfg.ifname)
   // independent reads (each a process in the pod's netns): run them side by side
-  const [link, sysctlNow, existingText] = await Promise.all([
+  const [link, sysctlNow, records] = await Promise.all([
     linkAttrs.length > 0 ? requireLink(host, cfg) : undefined,
     readSysctls(host, cfg.sysctls, cfg.netns),
-    host.files.read(path),
+    readRecords(host.files, cfg.dataDir, cfg.containerId, cfg.ifname),
   ])
 
   const changes: PlannedStep[] = []
@@ -56,16 +56,29 @@ export const planAdd = async (req: PluginRequest, host: Host): Promise<Plan> => 
   }
   if (changes.length === 0) return { steps: [], result }
 
-  const existing = existingText === undefined ? undefined : parseRecord(existingText)
+  return { steps: [...recordSteps(path, records, observed), ...changes], result }
+}
+
+/**
+ * recordSteps writes the record (the originals already recorded win) when it changes, and moves
+ * one found under an older name to the current one; each step undoes itself.
+ */
+const recordSteps = (path: string, records: FoundRecord[], observed: TuningRecord): PlannedStep[] => {
+  const found = records[0]
+  const existing = found === undefined ? undefined : parseRecord(found.text)
   const content = serializeRecord(mergeRecord(existing, observed))
+  const atPath = records.find((r) => r.path === path)?.text
   const steps: PlannedStep[] = []
-  if (content !== existingText) {
+  if (content !== atPath) {
     steps.push({
       kind: 'write-file', path, content, mode: RECORD_MODE,
-      undo: [existingText === undefined ? { kind: 'remove-file', path } : { kind: 'write-file', path, content: existingText, mode: RECORD_MODE }],
+      undo: [atPath === undefined ? { kind: 'remove-file', path } : { kind: 'write-file', path, content: atPath, mode: RECORD_MODE }],
     })
   }
-  return { steps: [...steps, ...changes], result }
+  for (const old of records.filter((r) => r.path !== path)) {
+    steps.push({ kind: 'remove-file', path: old.path, undo: [{ kind: 'write-file', path: old.path, content: old.text, mode: RECORD_MODE }] })
+  }
+  return steps
 }
 
 /** requireLink reads CNI_IFNAME in the pod and checks the configured MTU against its limits. */

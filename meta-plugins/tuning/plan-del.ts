@@ -2,36 +2,62 @@
 // nothing to do; netns gone → just remove the record; interface gone → restore the netns-wide
 // sysctls that still exist and remove the record. Restore order: MTU first (a MAC or flag change
 // must not fail on an MTU the original setup rejects), then MAC, promisc, allmulti, txqlen, sysctls.
+// DEL completes whenever it has done all it can (the spec's DEL): a recorded value that can never
+// be set again (an MTU outside the interface's range, a multicast MAC: a damaged or foreign record)
+// is skipped with a note, and every restore is best effort with its failure reported, so one bad
+// value neither stops the others nor keeps the record (and every later DEL) failing forever. What
+// was not restored is printed on stderr; the record is removed either way.
 import type { Host } from '../../src/host/types.js'
 import type { Plan, PlannedStep } from '../../src/plan/types.js'
 import type { PluginRequest } from '../../src/skel/plugin.js'
 import { parseTuningConfig } from './config.js'
 import { linkSetStep, readLink, type LinkAttr, type LinkState } from '../../src/net/link.js'
-import { parseRecord, recordPath, type TuningRecord } from './record.js'
+import { parseRecord, readRecords, type TuningRecord } from './record.js'
 
 const RESTORE_ORDER: readonly LinkAttr[] = ['mtu', 'mac', 'promisc', 'allmulti', 'txQLen']
 
-/** planDel returns the DEL plan: restore steps (only for values that differ) and the record's removal. */
+/** a restore: not an error when it fails, but reported */
+const bestEffort = <S extends PlannedStep>(s: S): S => ({ ...s, ignoreFailure: true, reportFailure: true })
+
+/** planDel returns the DEL plan: restore steps (only for values that differ) and the records' removal. */
 export const planDel = async (req: PluginRequest, host: Host): Promise<Plan> => {
   const cfg = parseTuningConfig(req, { sysctls: false })
-  const path = recordPath(cfg.dataDir, cfg.containerId, cfg.ifname)
-  const text = await host.files.read(path)
-  if (text === undefined) return { steps: [] }
-  const removeRecord: PlannedStep = { kind: 'remove-file', path }
-  const record = parseRecord(text)
-  if (!record || cfg.netns === '' || !(await host.netns.exists(cfg.netns))) return { steps: [removeRecord] }
+  const records = await readRecords(host.files, cfg.dataDir, cfg.containerId, cfg.ifname)
+  const found = records[0]
+  if (!found) return { steps: [] }
+  const removeRecords: PlannedStep[] = records.map((r) => ({ kind: 'remove-file', path: r.path }))
+  const record = parseRecord(found.text)
+  if (!record || cfg.netns === '' || !(await host.netns.exists(cfg.netns))) return { steps: removeRecords }
 
   const steps: PlannedStep[] = []
+  const notes: string[] = []
   const attrs = RESTORE_ORDER.filter((a) => record[a] !== undefined)
   const link = attrs.length > 0 ? await readLink(host, cfg.ifname, cfg.netns) : undefined
   if (link) {
     for (const attr of attrs) {
       const want = record[attr] as string | number | boolean
-      if (observed(link, attr) !== want) steps.push(linkSetStep(cfg.ifname, cfg.netns, attr, want))
+      if (observed(link, attr) === want) continue
+      const why = unrestorable(attr, want, link)
+      if (why) notes.push(`${attr} not restored: the recorded ${JSON.stringify(want)} ${why} (${found.path})`)
+      else steps.push(bestEffort(linkSetStep(cfg.ifname, cfg.netns, attr, want)))
     }
   }
   steps.push(...(await sysctlRestores(host, record, cfg.netns)))
-  return { steps: [...steps, removeRecord] }
+  return { steps: [...steps, ...removeRecords], ...(notes.length > 0 ? { notes } : {}) }
+}
+
+/** unrestorable: why the kernel would refuse `want` for attr on this link, or undefined. */
+const unrestorable = (attr: LinkAttr, want: string | number | boolean, link: LinkState): string | undefined => {
+  if (attr === 'mtu' && typeof want === 'number') {
+    const min = link.minMtu ?? 68
+    const max = link.maxMtu
+    if (want < min || (max !== undefined && want > max)) return `is outside the interface's range ${min}-${max ?? '?'}`
+  }
+  if (attr === 'mac' && typeof want === 'string') {
+    if (parseInt(want.slice(0, 2), 16) & 1) return 'is a multicast address'
+    if (/^[0:]+$/.test(want)) return 'is all zeros'
+  }
+  return undefined
 }
 
 /** sysctlRestores plans the recorded sysctls that exist and differ (an interface's go with it). */
@@ -41,7 +67,7 @@ const sysctlRestores = async (host: Host, record: TuningRecord, netns: string): 
   const now = await host.sysctl.read(entries.map(([k]) => k), netns)
   return entries.flatMap(([key, value], i) => {
     const v = now[i]
-    return v === undefined || v.replace(/\n$/, '') === value ? [] : [{ kind: 'sysctl' as const, netns, key, value }]
+    return v === undefined || v.replace(/\n$/, '') === value ? [] : [bestEffort({ kind: 'sysctl' as const, netns, key, value })]
   })
 }
 

@@ -7,7 +7,7 @@ import type { Host } from '../../src/host/types.js'
 import type { Plan, PlannedStep } from '../../src/plan/types.js'
 import type { PluginRequest } from '../../src/skel/plugin.js'
 import { parseTuningConfig } from './config.js'
-import { parseRecord, recordFileName } from './record.js'
+import { parseRecord, recordFileNames } from './record.js'
 
 /** planGc lists the data dir and plans the removal of stale records of this network. */
 export const planGc = async (req: PluginRequest, host: Host): Promise<Plan> => {
@@ -15,7 +15,7 @@ export const planGc = async (req: PluginRequest, host: Host): Promise<Plan> => {
   const rawValid = req.conf['cni.dev/valid-attachments']
   // no list at all is not "nothing is valid": removing every record would be the wrong guess
   if (rawValid === undefined || rawValid === null) return { steps: [] }
-  const valid = new Set(validAttachments(rawValid).map((a) => recordFileName(a.containerID, a.ifname)))
+  const valid = new Set(validAttachments(rawValid).flatMap((a) => recordFileNames(a.containerID, a.ifname)))
   const steps: PlannedStep[] = []
   for (const name of await host.files.list(cfg.dataDir)) {
     if (!name.endsWith('.json') || valid.has(name)) continue
