@@ -37,6 +37,11 @@ export const mapObj = (t: TableRef, name: string, keyType: string[], data: strin
   map: { family: t.family, table: t.table, name, type: keyType.length === 1 ? keyType[0] : keyType, map: data },
 })
 
+/** setObj is a named set of `keyType` (e.g. "ipv4_addr"); flags such as "interval" for prefixes. */
+export const setObj = (t: TableRef, name: string, keyType: string, flags?: ('interval' | 'constant' | 'timeout')[]): NftObject => ({
+  set: { family: t.family, table: t.table, name, type: keyType, ...(flags && flags.length > 0 ? { flags } : {}) },
+})
+
 /** ruleObj is a rule; `comment` (≤128 bytes) is the only per-rule metadata nft 1.0.6 keeps in JSON. */
 export const ruleObj = (t: TableRef, chain: string, expr: unknown[], comment?: string): NftObject => ({
   rule: { family: t.family, table: t.table, chain, expr, ...(comment !== undefined ? { comment } : {}) },

@@ -41,3 +41,17 @@ export const removeChain = (t: TableRef, chain: string, groups: MapKeys[]): NftC
   ...releaseChain(t, chain, groups),
   del(chainObj(t, chain)),
 ]
+
+/**
+ * releaseShared removes elements that several attachments add alike (all pointing at `target`)
+ * together with `refChain`, an empty chain each of those attachments references from its own
+ * chain (a `jump refChain` rule). The kernel refuses to delete a chain that is still referenced
+ * (EBUSY), so this batch succeeds only once the last of them is gone: the kernel does the counting,
+ * race-free. Idempotent (the chain and the elements are claimed first). `delete chain` alone would
+ * not do: it deletes a chain's own rules with it, so the references must come from outside.
+ */
+export const releaseShared = (t: TableRef, refChain: string, target: string, groups: MapKeys[]): NftCommand[] => [
+  add(chainObj(t, refChain)),
+  ...releaseElements(t, target, groups),
+  del(chainObj(t, refChain)),
+]

@@ -45,3 +45,11 @@ export const mapElements = (objs: readonly NftObject[], name: string): ListedEle
     return [{ key, ...(target !== undefined ? { target } : {}) }]
   })
 }
+
+/** jumpTargets returns the chains a rule's `jump`/`goto` statements name (verdict maps excluded). */
+export const jumpTargets = (rule: ListedRule): string[] =>
+  rule.expr.flatMap((e) => {
+    const v = (e ?? {}) as { jump?: { target?: unknown }; goto?: { target?: unknown } }
+    const target = v.jump?.target ?? v.goto?.target
+    return typeof target === 'string' ? [target] : []
+  })
