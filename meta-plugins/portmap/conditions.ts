@@ -14,19 +14,23 @@ import { match, meta, payload, prefix, range, type Op } from '../../src/nft/buil
 
 type Kind = 'addr4' | 'addr6' | 'port' | 'ifname' | 'number'
 
-const SELECTORS: Record<string, { expr: () => unknown; kind: Kind }> = {
-  'ip saddr': { expr: () => payload('ip', 'saddr'), kind: 'addr4' },
-  'ip daddr': { expr: () => payload('ip', 'daddr'), kind: 'addr4' },
-  'ip6 saddr': { expr: () => payload('ip6', 'saddr'), kind: 'addr6' },
-  'ip6 daddr': { expr: () => payload('ip6', 'daddr'), kind: 'addr6' },
-  iifname: { expr: () => meta('iifname'), kind: 'ifname' },
-  oifname: { expr: () => meta('oifname'), kind: 'ifname' },
-  'meta iifname': { expr: () => meta('iifname'), kind: 'ifname' },
-  'meta oifname': { expr: () => meta('oifname'), kind: 'ifname' },
-  'meta mark': { expr: () => meta('mark'), kind: 'number' },
-}
+interface Selector { expr: () => unknown; kind: Kind }
+
+// a Map, not an object literal: a token such as "constructor" or "__proto__" must not find
+// Object.prototype's members
+const SELECTORS = new Map<string, Selector>([
+  ['ip saddr', { expr: () => payload('ip', 'saddr'), kind: 'addr4' }],
+  ['ip daddr', { expr: () => payload('ip', 'daddr'), kind: 'addr4' }],
+  ['ip6 saddr', { expr: () => payload('ip6', 'saddr'), kind: 'addr6' }],
+  ['ip6 daddr', { expr: () => payload('ip6', 'daddr'), kind: 'addr6' }],
+  ['iifname', { expr: () => meta('iifname'), kind: 'ifname' }],
+  ['oifname', { expr: () => meta('oifname'), kind: 'ifname' }],
+  ['meta iifname', { expr: () => meta('iifname'), kind: 'ifname' }],
+  ['meta oifname', { expr: () => meta('oifname'), kind: 'ifname' }],
+  ['meta mark', { expr: () => meta('mark'), kind: 'number' }],
+])
 for (const proto of ['tcp', 'udp', 'sctp', 'th']) {
-  for (const field of ['sport', 'dport']) SELECTORS[`${proto} ${field}`] = { expr: () => payload(proto, field), kind: 'port' }
+  for (const field of ['sport', 'dport']) SELECTORS.set(`${proto} ${field}`, { expr: () => payload(proto, field), kind: 'port' })
 }
 
 const fail = (field: string, msg: string): never => {
@@ -85,9 +89,9 @@ export const parseConditions = (raw: unknown, family: 4 | 6): unknown[] => {
   while (i < tokens.length) {
     const one = tokens[i] as string
     const two = `${one} ${tokens[i + 1] ?? ''}`
-    const sel = SELECTORS[two] ? two : SELECTORS[one] ? one : undefined
+    const sel = SELECTORS.has(two) ? two : SELECTORS.has(one) ? one : undefined
     if (sel === undefined) return fail(field, `unknown selector at ${JSON.stringify(tokens.slice(i, i + 2).join(' '))}`)
-    const spec = SELECTORS[sel] as { expr: () => unknown; kind: Kind }
+    const spec = SELECTORS.get(sel) as Selector
     if ((spec.kind === 'addr4' && family === 6) || (spec.kind === 'addr6' && family === 4)) {
       return fail(field, `${sel} cannot be used for IPv${family}`)
     }
