@@ -67,7 +67,7 @@ const populateOurs = (): void => {
   const batch = []
   for (let i = 0; i < N; i++) {
     const cfg: PortmapConfig = {
-      network: 'bench', snat: true, masqAll: false, markBit: 13, mark: 0x2000, conditionsV4: [], conditionsV6: [],
+      network: 'bench', excludeDestinations: [], snat: true, masqAll: false, markBit: 13, mark: 0x2000, conditionsV4: [], conditionsV6: [],
       stateDir: join(dir, 'state'), mappings: [{ protocol: 'tcp', hostPort: 20000 + i, containerPort: 80 }],
       podV4: { addr: podIp(i), prefixLen: 16 },
     }
@@ -101,7 +101,7 @@ const main = async (): Promise<void> => {
     results['cni-chain @1'] = measure(ours)
     populateOurs()
     results[`cni-chain @${N + 1}`] = measure(ours)
-    inNs('nft', ['delete', 'table', 'inet', 'cni_portmap_v1'])
+    inNs('nft', ['delete', 'table', 'inet', 'cni_portmap_v2'])
 
     results['reference @1'] = measure(ref)
     const t0 = Date.now()

@@ -2,11 +2,11 @@
 // would write now. Never lists other chains.
 import { CniError, ErrorCode } from '../../src/cni/errors.js'
 import type { Host } from '../../src/host/types.js'
-import { listedRules } from '../../src/nft/read.js'
+import { listedRules, mapElements } from '../../src/nft/read.js'
 import type { PluginRequest } from '../../src/skel/plugin.js'
 import { parsePortmapConfig } from './config.js'
-import { TABLE, keyString, mapOfKey, podChainName } from './layout.js'
-import { elementsOf, ownerOf, requireChained } from './plan.js'
+import { TABLE, claimsOf, keyString, podChainName } from './layout.js'
+import { ownerOf, requireChained } from './plan.js'
 import { activeMappings, podRules } from './rules.js'
 
 const failCheck = (details: string): never => {
@@ -32,11 +32,13 @@ export const checkPortmap = async (req: PluginRequest, host: Host): Promise<void
       return failCheck(`chain ${chain} lacks the DNAT rule "${w.comment}" → ${dnat}`)
     }
   }
-  for (const mapName of new Set(active.map(mapOfKey))) {
-    const mapObjs = (await host.nft.list(['map', TABLE.family, TABLE.table, mapName])) ?? []
-    const mine = new Set(elementsOf(mapObjs, chain).map(keyString))
-    for (const m of active.filter((k) => mapOfKey(k) === mapName)) {
-      if (!mine.has(keyString(m))) failCheck(`host port ${keyString(m)} does not point at ${chain}`)
+  // every element the keys need must be there with the right target (one listing per map)
+  const claims = active.flatMap((m) => claimsOf(m, chain).map((c) => ({ ...c, m })))
+  for (const mapName of new Set(claims.map((c) => c.map))) {
+    const elems = mapElements((await host.nft.list(['map', TABLE.family, TABLE.table, mapName])) ?? [], mapName)
+    for (const c of claims.filter((x) => x.map === mapName)) {
+      const e = elems.find((x) => JSON.stringify(x.key) === JSON.stringify(c.key))
+      if (e?.target !== c.target) failCheck(`host port ${keyString(c.m)}: ${mapName} element ${c.key.join(' . ')} points at ${e?.target ?? 'nothing'}, not ${c.target}`)
     }
   }
 }

@@ -1,14 +1,14 @@
 // parsePortmapConfig: stdin → a checked PortmapConfig, or a code 7 CniError before any effect.
 // Keys are matched case-insensitively (Go's encoding/json; containerd sends HostPort, ...).
 import { isIPv4, isIPv6 } from 'node:net'
-import { Address6 } from 'ip-address'
+import { Address4, Address6 } from 'ip-address'
 import { invalidConfig } from '../../src/cni/errors.js'
 import { getKey, isObject, normalizeKeys } from '../../src/cni/keys.js'
 import { toCurrentResult } from '../../src/cni/result-convert.js'
 import type { JsonObject, PluginConf, Result } from '../../src/cni/types.js'
 import { validatePortmapConfig } from '../../src/generated/validators.js'
 import { parseConditions } from './conditions.js'
-import type { HostKey, Protocol } from './layout.js'
+import { isSpecific, keyFamilies, keyString, keysOverlap, type HostKey, type Protocol } from './layout.js'
 
 /** One port mapping after validation. */
 export interface PortMapping extends HostKey {
@@ -21,8 +21,17 @@ export interface PodAddress {
   prefixLen: number
 }
 
+/** A destination prefix never DNATed (excludeDestinations), normalized to its network address. */
+export interface DestinationPrefix {
+  family: 4 | 6
+  addr: string
+  len: number
+}
+
 export interface PortmapConfig {
   network: string
+  /** excludeDestinations: destinations this network's host ports never capture (Service VIP ranges) */
+  excludeDestinations: DestinationPrefix[]
   snat: boolean
   masqAll: boolean
   /** 1 << markMasqBit */
@@ -40,22 +49,22 @@ export interface PortmapConfig {
 export const DEFAULT_STATE_DIR = '/run/cni/portmap'
 
 const TOP_KEYS = ['snat', 'masqAll', 'markMasqBit', 'externalSetMarkChain', 'conditionsV4', 'conditionsV6',
-  'backend', 'stateDir', 'runtimeConfig', 'prevResult'] as const
+  'backend', 'stateDir', 'excludeDestinations', 'runtimeConfig', 'prevResult'] as const
 const MAPPING_KEYS = ['hostPort', 'containerPort', 'protocol', 'hostIP'] as const
 
 const dropNulls = (o: JsonObject): JsonObject => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== null))
 
 /**
- * parseHostIP returns the normalized hostIP and its family, or nothing for "any"
- * ("", 0.0.0.0, ::). "::1" is refused: NAT cannot reach a pod from IPv6 loopback.
+ * parseHostIP returns the normalized hostIP and its family, or nothing for "" (every address of
+ * both families). "0.0.0.0" and "::" stay: every address of one family (as in the reference, which
+ * skips a hostIP of the other family). "::1" is refused: NAT cannot reach a pod from IPv6 loopback.
  */
 export const parseHostIP = (raw: unknown, where: string): { hostIP: string; hostFamily: 4 | 6 } | undefined => {
   if (raw === undefined || raw === '') return undefined
   if (typeof raw !== 'string') throw invalidConfig(`${where}: hostIP must be a string`)
-  if (isIPv4(raw)) return raw === '0.0.0.0' ? undefined : { hostIP: raw, hostFamily: 4 }
+  if (isIPv4(raw)) return { hostIP: raw, hostFamily: 4 }
   if (isIPv6(raw) && !raw.includes('%')) {
     const norm = new Address6(raw).correctForm()
-    if (norm === '::') return undefined
     if (norm === '::1') {
       throw invalidConfig(`${where}: hostIP "::1" is not supported: IPv6 loopback cannot be NATed to a pod (use 127.0.0.1 or a node address)`)
     }
@@ -64,6 +73,10 @@ export const parseHostIP = (raw: unknown, where: string): { hostIP: string; host
   throw invalidConfig(`${where}: hostIP ${JSON.stringify(raw)} is not an IP address`)
 }
 
+/** covers: does wildcard-or-equal key a include every address of b? */
+const covers = (a: HostKey, b: HostKey): boolean =>
+  keysOverlap(a, b) && (!isSpecific(a) ? keyFamilies(b).every((f) => keyFamilies(a).includes(f)) : a.hostIP === b.hostIP)
+
 const parsePortValue = (raw: unknown, what: 'host' | 'container'): number => {
   if (typeof raw !== 'number' || !Number.isInteger(raw) || raw <= 0 || raw > 65535) {
     throw invalidConfig(`Invalid ${what} port number: ${JSON.stringify(raw ?? 0)} (must be 1-65535)`)
@@ -71,11 +84,16 @@ const parsePortValue = (raw: unknown, what: 'host' | 'container'): number => {
   return raw
 }
 
-/** parseMappings checks runtimeConfig.portMappings; identical duplicates are merged. */
+/**
+ * parseMappings checks runtimeConfig.portMappings. Two mappings of one attachment that overlap
+ * (Kubernetes' NodePorts rule: a wildcard and an address of its family, or the same key) must go
+ * to the same container port; then the one the other covers is dropped (identical duplicates are
+ * merged). Otherwise it is a code 7 error: the kernel would refuse the pair anyway.
+ */
 export const parseMappings = (raw: unknown): PortMapping[] => {
   if (raw === undefined || raw === null) return []
   if (!Array.isArray(raw)) throw invalidConfig('runtimeConfig.portMappings must be an array')
-  const out: PortMapping[] = []
+  let out: PortMapping[] = []
   raw.forEach((entry, i) => {
     const where = `portMappings[${i}]`
     if (!isObject(entry)) throw invalidConfig(`${where} must be an object`)
@@ -87,16 +105,35 @@ export const parseMappings = (raw: unknown): PortMapping[] => {
       throw invalidConfig(`${where}: protocol ${JSON.stringify(protoRaw)} is not one of tcp, udp, sctp`)
     }
     const mapping: PortMapping = { protocol: protoRaw.toLowerCase() as Protocol, hostPort, containerPort, ...parseHostIP(m.hostIP, where) }
-    const same = out.find((o) => o.protocol === mapping.protocol && o.hostPort === mapping.hostPort && o.hostIP === mapping.hostIP)
-    if (same) {
-      if (same.containerPort !== mapping.containerPort) {
-        throw invalidConfig(`${where}: host port ${mapping.protocol}/${hostPort}${mapping.hostIP ? ` on ${mapping.hostIP}` : ''} is mapped twice (to ${same.containerPort} and ${containerPort})`)
-      }
-      return
+    const clash = out.find((o) => keysOverlap(o, mapping) && o.containerPort !== mapping.containerPort)
+    if (clash) {
+      throw invalidConfig(`${where}: host port ${keyString(mapping)} overlaps ${keyString(clash)}, mapped to another container port (${clash.containerPort}, not ${containerPort})`)
     }
-    out.push(mapping)
+    if (out.some((o) => covers(o, mapping))) return
+    out = [...out.filter((o) => !covers(mapping, o)), mapping]
   })
   return out
+}
+
+/** parseExcludeDestinations reads excludeDestinations: ADDRESS[/LEN] strings, either family. */
+export const parseExcludeDestinations = (raw: unknown): DestinationPrefix[] => {
+  if (raw === undefined || raw === null) return []
+  if (!Array.isArray(raw)) throw invalidConfig('excludeDestinations must be an array of CIDR strings')
+  return raw.map((v, i) => {
+    const bad = (): never => { throw invalidConfig(`excludeDestinations[${i}]: ${JSON.stringify(v)} is not an IP address or prefix (e.g. "10.96.0.0/12")`) }
+    if (typeof v !== 'string' || v.includes('%')) return bad()
+    const [addr = '', len, extra] = v.split('/')
+    if (extra !== undefined || (len !== undefined && !/^\d{1,3}$/.test(len))) return bad()
+    if (isIPv4(addr) && Number(len ?? 32) <= 32) {
+      const a = new Address4(`${addr}/${len ?? 32}`)
+      return { family: 4 as const, addr: a.startAddress().correctForm(), len: a.subnetMask }
+    }
+    if (isIPv6(addr) && Number(len ?? 128) <= 128) {
+      const a = new Address6(`${addr}/${len ?? 128}`)
+      return { family: 6 as const, addr: a.startAddress().correctForm(), len: a.subnetMask }
+    }
+    return bad()
+  })
 }
 
 const prefixLen = (cidr: string): number => Number(cidr.split('/')[1] ?? (cidr.includes(':') ? 128 : 32))
@@ -136,6 +173,7 @@ export const parsePortmapConfig = (conf: PluginConf, ifname: string): PortmapCon
   const markBit = (top.markMasqBit as number | undefined) ?? 13
   const cfg: PortmapConfig = {
     network: conf.name,
+    excludeDestinations: parseExcludeDestinations(top.excludeDestinations),
     snat: (top.snat as boolean | undefined) ?? true,
     masqAll: (top.masqAll as boolean | undefined) ?? false,
     markBit,

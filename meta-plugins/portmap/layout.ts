@@ -1,20 +1,47 @@
 // Names of everything portmap owns in nftables, and the owner record it writes in rule comments.
 // The layout is API (see README.md): one inet table, versioned, with fixed chain and map names.
 import { createHash } from 'node:crypto'
+import { isIPv4, isIPv6 } from 'node:net'
 import type { TableRef } from '../../src/nft/build.js'
 
-/** The one table portmap writes. The version is in the name: nft 1.0.6 cannot store table comments. */
-export const TABLE: TableRef = { family: 'inet', table: 'cni_portmap_v1' }
+/**
+ * The one table portmap writes. The version is in the name: nft 1.0.6 cannot store table comments,
+ * and v2 changed the dispatch maps (per-family wildcard maps, shared per-port chains for specific
+ * host IPs). v1 leftovers are removed by GC and by `cni-chain uninstall --purge`.
+ */
+export const TABLE: TableRef = { family: 'inet', table: 'cni_portmap_v2' }
+
+/** The v1 table (anyip/hostip4/hostip6 maps), read only by GC to remove what an older version left. */
+export const LEGACY_TABLE: TableRef = { family: 'inet', table: 'cni_portmap_v1' }
+export const LEGACY_MAPS = ['anyip', 'hostip4', 'hostip6'] as const
 
 export const CHAIN = {
   prerouting: 'prerouting',
   output: 'output',
   dispatch: 'dispatch',
+  /** where a port held by specific host IPs goes: `ip daddr . proto . port vmap @hostip4` */
+  specific4: 'specific4',
+  specific6: 'specific6',
   raw: 'raw-prerouting',
 } as const
 
-/** The three dispatch maps: wildcard hostIP, IPv4 hostIP, IPv6 hostIP. */
-export const MAP = { any: 'anyip', v4: 'hostip4', v6: 'hostip6' } as const
+/**
+ * Verdict maps. ports4/ports6 are keyed by (protocol . port) per family: a wildcard owner's element
+ * points at its pod chain, every specific holder of that port adds the same `goto specificN`
+ * element, so a wildcard and a specific collide (EEXIST) in either order. hostip4/hostip6 hold the
+ * specific owners (a second owner of the same address collides there).
+ */
+export const MAP = { ports4: 'ports4', ports6: 'ports6', v4: 'hostip4', v6: 'hostip6' } as const
+
+/**
+ * Destination sets checked before dispatch: exclude4/6 belong to the admin (never written by the
+ * plugin: `nft add element inet cni_portmap_v2 exclude4 { 10.96.0.0/12 }`), ipvs4/6 hold the
+ * addresses on kube-ipvs0, refreshed by every ADD with host ports and by GC.
+ */
+export const SET = { exclude4: 'exclude4', exclude6: 'exclude6', ipvs4: 'ipvs4', ipvs6: 'ipvs6' } as const
+
+/** The device kube-proxy's IPVS mode binds Service VIPs to. */
+export const IPVS_DEVICE = 'kube-ipvs0'
 
 /** Priorities (numeric: JSON has no named priorities). dstnat = -100, srcnat = 100, raw = -300. */
 export const PRIO = { dstnat: -100, srcnat: 100, raw: -300 } as const
@@ -52,7 +79,10 @@ export const isPodChainName = (name: string): boolean => /^pm-[a-z2-7]{16}$/.tes
 
 export type Protocol = 'tcp' | 'udp' | 'sctp'
 
-/** A host-side key: what a map element is keyed by. hostIP absent = any address. */
+/**
+ * A host-side key. hostIP absent: every address of both families; "0.0.0.0" / "::": every address
+ * of that family; anything else: that one address (a "specific" key).
+ */
 export interface HostKey {
   protocol: Protocol
   hostPort: number
@@ -61,7 +91,13 @@ export interface HostKey {
   hostFamily?: 4 | 6
 }
 
-/** keyString renders a key for comments and messages: tcp/8080, tcp/8080@10.0.0.1, tcp/8080@[fd00::1]. */
+/** isSpecific: the key names one address (not a wildcard). */
+export const isSpecific = (k: HostKey): boolean => k.hostIP !== undefined && k.hostIP !== '0.0.0.0' && k.hostIP !== '::'
+
+/** keyFamilies: the address families a key covers. */
+export const keyFamilies = (k: HostKey): (4 | 6)[] => (k.hostFamily === undefined ? [4, 6] : [k.hostFamily])
+
+/** keyString renders a key for comments and messages: tcp/8080, tcp/8080@10.0.0.1, tcp/8080@[fd00::1], tcp/8080@0.0.0.0. */
 export const keyString = (k: HostKey): string =>
   `${k.protocol}/${k.hostPort}${k.hostIP === undefined ? '' : k.hostFamily === 6 ? `@[${k.hostIP}]` : `@${k.hostIP}`}`
 
@@ -72,17 +108,62 @@ export const parseKeyString = (s: string): HostKey | undefined => {
   const port = Number(m[2])
   if (port < 1 || port > 65535) return undefined
   const key: HostKey = { protocol: m[1] as Protocol, hostPort: port }
-  if (m[3] !== undefined) return { ...key, hostIP: m[3], hostFamily: 6 }
-  if (m[4] !== undefined) return { ...key, hostIP: m[4], hostFamily: 4 }
+  if (m[3] !== undefined) return isIPv6(m[3]) ? { ...key, hostIP: m[3], hostFamily: 6 } : undefined
+  if (m[4] !== undefined) return isIPv4(m[4]) ? { ...key, hostIP: m[4], hostFamily: 4 } : undefined
   return key
 }
 
-/** mapOfKey: which dispatch map holds the key. */
-export const mapOfKey = (k: HostKey): string => (k.hostIP === undefined ? MAP.any : k.hostFamily === 6 ? MAP.v6 : MAP.v4)
+/** portsMap / hostMap / specificChain: the per-family objects. */
+export const portsMap = (fam: 4 | 6): string => (fam === 4 ? MAP.ports4 : MAP.ports6)
+export const hostMap = (fam: 4 | 6): string => (fam === 4 ? MAP.v4 : MAP.v6)
+export const specificChain = (fam: 4 | 6): string => (fam === 4 ? CHAIN.specific4 : CHAIN.specific6)
 
-/** elemKeyParts: the key's parts in map order (address . protocol . port). */
-export const elemKeyParts = (k: HostKey): (string | number)[] =>
-  k.hostIP === undefined ? [k.protocol, k.hostPort] : [k.hostIP, k.protocol, k.hostPort]
+/**
+ * sharedChainName: the per-port chain of the specific holders of (family, protocol, port), e.g.
+ * `sp4-tcp-8080`. It stays empty; every holder's pod chain jumps to it, so the kernel counts the
+ * holders: deleting it fails (EBUSY) while one remains, which is how the last holder's DEL knows it
+ * may also remove the port's `goto specificN` element.
+ */
+export const sharedChainName = (fam: 4 | 6, protocol: Protocol, port: number): string => `sp${fam}-${protocol}-${port}`
+
+/** parseSharedChainName reads sharedChainName's output back. */
+export const parseSharedChainName = (name: string): { fam: 4 | 6; protocol: Protocol; port: number } | undefined => {
+  const m = /^sp([46])-(tcp|udp|sctp)-(\d{1,5})$/.exec(name)
+  if (!m || Number(m[3]) < 1 || Number(m[3]) > 65535) return undefined
+  return { fam: Number(m[1]) as 4 | 6, protocol: m[2] as Protocol, port: Number(m[3]) }
+}
+
+/** sharedChainOf: the shared chain a specific key's holder references (undefined for wildcards). */
+export const sharedChainOf = (k: HostKey): string | undefined =>
+  isSpecific(k) ? sharedChainName(k.hostFamily as 4 | 6, k.protocol, k.hostPort) : undefined
+
+/** A map element an attachment adds for a key: the key parts and the chain it must point at. */
+export interface Claim {
+  map: string
+  key: (string | number)[]
+  target: string
+}
+
+/**
+ * claimsOf: the elements a key needs. A wildcard: `proto . port : goto POD` in the ports map of
+ * each family it covers. A specific address: `proto . port : goto specificN` (shared by all holders
+ * of the port) and `addr . proto . port : goto POD`.
+ */
+export const claimsOf = (k: HostKey, podChain: string): Claim[] => {
+  if (!isSpecific(k)) return keyFamilies(k).map((fam) => ({ map: portsMap(fam), key: [k.protocol, k.hostPort], target: podChain }))
+  const fam = k.hostFamily as 4 | 6
+  return [
+    { map: portsMap(fam), key: [k.protocol, k.hostPort], target: specificChain(fam) },
+    { map: hostMap(fam), key: [k.hostIP as string, k.protocol, k.hostPort], target: podChain },
+  ]
+}
+
+/** coversKey: do two keys overlap (Kubernetes' NodePorts rule)? Same protocol and port, and a wildcard of a shared family or the same address. */
+export const keysOverlap = (a: HostKey, b: HostKey): boolean => {
+  if (a.protocol !== b.protocol || a.hostPort !== b.hostPort) return false
+  if (!keyFamilies(a).some((f) => keyFamilies(b).includes(f))) return false
+  return !isSpecific(a) || !isSpecific(b) || a.hostIP === b.hostIP
+}
 
 /** The owner of a pod chain, as written in its rule comments. */
 export interface Owner {
@@ -94,13 +175,39 @@ export interface Owner {
 const COMMENT_MAX = 128
 
 /**
- * ownerComment is the comment of a DNAT rule: `k=KEY if=IF net=NET cid=CID`, cut to 128 bytes.
- * The key comes first so it is never cut; the container id last (it is informational: the chain
- * name is the identity).
+ * encodeField percent-encodes every byte outside [A-Za-z0-9._-] (UTF-8), "%" included. CNI_IFNAME
+ * may hold `"`, `;` or `#`: raw, they would end the comment string in `nft list ruleset` output and
+ * a text save and restore would read the rest as statements.
+ */
+export const encodeField = (s: string): string =>
+  [...Buffer.from(s, 'utf8')].map((b) => {
+    const c = String.fromCharCode(b)
+    return /[A-Za-z0-9._-]/.test(c) ? c : `%${b.toString(16).toUpperCase().padStart(2, '0')}`
+  }).join('')
+
+/** decodeField reverses encodeField; a malformed escape is kept as it is. */
+export const decodeField = (s: string): string => {
+  const bytes: number[] = []
+  for (let i = 0; i < s.length; i++) {
+    const hex = s.slice(i + 1, i + 3)
+    if (s[i] === '%' && /^[0-9A-Fa-f]{2}$/.test(hex)) {
+      bytes.push(parseInt(hex, 16))
+      i += 2
+    } else bytes.push(...Buffer.from(s[i] as string, 'utf8'))
+  }
+  return Buffer.from(bytes).toString('utf8')
+}
+
+/**
+ * ownerComment is the comment of a DNAT rule: `k=KEY if=IF net=NET cid=CID`, owner fields
+ * percent-encoded (so the comment is always [A-Za-z0-9._%/=@:[] -]), cut to 128 bytes. The key
+ * comes first so it is never cut; the container id last (it is informational: the chain name is
+ * the identity).
  */
 export const ownerComment = (key: HostKey, o: Owner): string => {
-  const full = `k=${keyString(key)} if=${o.ifname} net=${o.network} cid=${o.containerId}`
-  return Buffer.byteLength(full) <= COMMENT_MAX ? full : Buffer.from(full).subarray(0, COMMENT_MAX).toString('utf8').replace(/\uFFFD$/u, '')
+  const full = `k=${keyString(key)} if=${encodeField(o.ifname)} net=${encodeField(o.network)} cid=${encodeField(o.containerId)}`
+  // ASCII only, so a byte cut is a character cut; never leave half an escape
+  return full.length <= COMMENT_MAX ? full : full.slice(0, COMMENT_MAX).replace(/%[0-9A-F]?$/, '')
 }
 
 /** A parsed comment: the key, and the owner fields that survived truncation. */
@@ -112,16 +219,16 @@ export interface ParsedComment {
   containerId?: string
 }
 
-/** parseOwnerComment reads ownerComment's output (possibly truncated). */
+/** parseOwnerComment reads ownerComment's output (possibly truncated), decoding the owner fields. */
 export const parseOwnerComment = (comment: string): ParsedComment => {
   const out: ParsedComment = {}
   const m = /^k=(\S+) if=(\S+) net=(\S+) cid=(\S*)$/.exec(comment)
   if (m) {
     const key = parseKeyString(m[1] as string)
     if (key) out.key = key
-    out.ifname = m[2] as string
-    out.network = m[3] as string
-    out.containerId = m[4] as string
+    out.ifname = decodeField(m[2] as string)
+    out.network = decodeField(m[3] as string)
+    out.containerId = decodeField(m[4] as string)
     return out
   }
   const k = /^k=(\S+)/.exec(comment)
@@ -130,6 +237,6 @@ export const parseOwnerComment = (comment: string): ParsedComment => {
     if (key) out.key = key
   }
   const i = /^k=\S+ if=(\S+) /.exec(comment)
-  if (i) out.ifname = i[1] as string
+  if (i) out.ifname = decodeField(i[1] as string)
   return out
 }

@@ -1,19 +1,27 @@
-// ADD, DEL and GC plans. Each is at most one nft transaction, found by name and map key only
-// (no listing on the ADD/DEL fast paths), followed by conntrack flushes and small state files.
+// ADD, DEL and GC plans. Each is one nft transaction for the attachment itself, found by name and
+// map key only (no listing on the ADD/DEL fast paths); a port held by specific host IPs adds one
+// best-effort transaction per port on DEL (the kernel decides whether this was its last holder).
+// Conntrack flushes and small state files around it: the record is written before the nft change.
+import { isIPv4, isIPv6 } from 'node:net'
+import { Address6 } from 'ip-address'
 import { CniError, ErrorCode } from '../../src/cni/errors.js'
 import { getKey, isObject } from '../../src/cni/keys.js'
-import type { Host } from '../../src/host/types.js'
-import { listedChains, listedRules, mapElements, type ListedRule } from '../../src/nft/read.js'
-import type { NftObject } from '../../src/nft/types.js'
+import { isNotFound, type Host } from '../../src/host/types.js'
+import { add, chainObj, del, flush } from '../../src/nft/build.js'
+import { jumpTargets, listedChains, listedRules, mapElements, type ListedRule } from '../../src/nft/read.js'
+import type { NftCommand, NftObject } from '../../src/nft/types.js'
 import { emptyPlan, type Plan, type PlannedStep } from '../../src/plan/types.js'
 import type { PluginRequest } from '../../src/skel/plugin.js'
 import { parsePortmapConfig, type PortmapConfig } from './config.js'
 import {
-  MAP, TABLE, isPodChainName, keyString, parseOwnerComment, podChainName, type HostKey, type Owner,
+  IPVS_DEVICE, MAP, TABLE, claimsOf, hostMap, isPodChainName, isSpecific, keyString, keysOverlap, parseOwnerComment,
+  parseSharedChainName, podChainName, sharedChainOf, specificChain, type HostKey, type Owner, type Protocol,
 } from './layout.js'
-import { activeMappings, podAddCommands, podDeleteCommands, podReleaseCommands, podRules, skeletonCommands } from './rules.js'
-import { chainObj, del } from '../../src/nft/build.js'
-import { addStateSteps, readAttachment, removeStateSteps, routeInterface } from './state.js'
+import {
+  activeMappings, ipvsRefreshCommands, keyReleaseCommands, podAddCommands, podDeleteCommands, podReleaseCommands, podRules,
+  sharedChainsOf, sharedReleaseCommands, skeletonCommands, type IpvsAddresses,
+} from './rules.js'
+import { attachmentPath, localnetSteps, readAttachment, recordStep, removeStateSteps, routeInterface } from './state.js'
 
 const TABLE_ARGS = ['table', TABLE.family, TABLE.table]
 
@@ -28,7 +36,7 @@ export const requireChained = (req: PluginRequest): void => {
 const toKey = (m: HostKey): HostKey => ({ protocol: m.protocol, hostPort: m.hostPort, ...(m.hostIP !== undefined ? { hostIP: m.hostIP, hostFamily: m.hostFamily } : {}) })
 
 /** conntrackSteps: after the nft change, forget UDP flows to the host ports (they would keep the old DNAT). */
-const conntrackSteps = (keys: HostKey[], families: (4 | 6)[]): PlannedStep[] => {
+export const conntrackSteps = (keys: HostKey[], families: (4 | 6)[]): PlannedStep[] => {
   const seen = new Set<string>()
   const steps: PlannedStep[] = []
   for (const k of keys) {
@@ -46,8 +54,38 @@ const conntrackSteps = (keys: HostKey[], families: (4 | 6)[]): PlannedStep[] => 
 
 const podFamilies = (cfg: PortmapConfig): (4 | 6)[] => [...(cfg.podV4 ? [4 as const] : []), ...(cfg.podV6 ? [6 as const] : [])]
 
-/** planAdd: skeleton + the attachment's chain and elements in one transaction. */
-export const planAdd = async (req: PluginRequest, host: Host): Promise<Plan> => {
+/** sharedReleaseSteps: per shared port chain, the last holder's cleanup (best effort: EBUSY = not the last). */
+export const sharedReleaseSteps = (chains: string[]): PlannedStep[] =>
+  chains.map((c) => ({ kind: 'nft' as const, batch: sharedReleaseCommands(c), ignoreFailure: true }))
+
+/**
+ * readIpvs: the addresses on kube-ipvs0 (Service VIPs under kube-proxy's IPVS mode), [] when the
+ * device does not exist, undefined when it could not be read (the sets are then left as they are).
+ */
+export const readIpvs = async (host: Host): Promise<IpvsAddresses | undefined> => {
+  try {
+    const links = await host.ip.json<{ addr_info?: { family?: string; local?: string }[] }[]>(['addr', 'show', 'dev', IPVS_DEVICE])
+    const addrs = (Array.isArray(links) ? links : []).flatMap((l) => (Array.isArray(l?.addr_info) ? l.addr_info : []))
+    const v4 = addrs.filter((a) => a.family === 'inet' && isIPv4(String(a.local))).map((a) => String(a.local))
+    const v6 = addrs.filter((a) => a.family === 'inet6' && isIPv6(String(a.local)) && !String(a.local).includes('%'))
+      .map((a) => new Address6(String(a.local)).correctForm())
+    return { v4: [...new Set(v4)], v6: [...new Set(v6)] }
+  } catch (err) {
+    return isNotFound(err) ? { v4: [], v6: [] } : undefined
+  }
+}
+
+/** Run-time publishing: keys the live attachment gives up in the same transaction as its new set. */
+export interface AddOptions {
+  release?: HostKey[]
+}
+
+/**
+ * planAdd: the record, then ONE transaction (skeleton + the attachment's chain and claims), then
+ * route_localnet and conntrack. With options.release (publishing), the dropped keys are released
+ * first in the same transaction, so a narrower key can give way to a wider one of the same pod.
+ */
+export const planAdd = async (req: PluginRequest, host: Host, options: AddOptions = {}): Promise<Plan> => {
   requireChained(req)
   const cfg = parsePortmapConfig(req.conf, req.env.ifname)
   const result = cfg.prevResult ?? { cniVersion: req.conf.cniVersion }
@@ -58,13 +96,32 @@ export const planAdd = async (req: PluginRequest, host: Host): Promise<Plan> => 
   const keys = active.map(toKey)
   const v4InUse = cfg.podV4 !== undefined && active.some((m) => m.hostFamily !== 6)
   const localnet = cfg.snat && v4InUse && cfg.podV4 ? await routeInterface(host, cfg.podV4.addr) : undefined
+  const previous = await host.files.read(attachmentPath(cfg.stateDir, chain))
+  const ipvs = await readIpvs(host)
+
+  const release = options.release ?? []
+  const kept = new Set(sharedChainsOf(keys))
+  const freed = sharedChainsOf(release).filter((c) => !kept.has(c))
+  // a freed port that one of the new wildcards wants must go in this transaction; the rest after it
+  const now = freed.filter((c) => keys.some((k) => !isSpecific(k) && release.some((r) => sharedChainOf(r) === c && keysOverlap(k, r))))
+  const prelude: NftCommand[] = release.length === 0 ? [] : [
+    add(chainObj(TABLE, chain)),
+    ...keyReleaseCommands(chain, release),
+    flush(chainObj(TABLE, chain)),
+    ...now.flatMap(sharedReleaseCommands),
+  ]
   const steps: PlannedStep[] = [
+    recordStep(cfg.stateDir, chain, localnet, previous),
     {
       kind: 'nft',
-      batch: [...skeletonCommands(cfg, cfg.snat && v4InUse), ...podAddCommands(chain, podRules(cfg, owner), keys)],
-      undo: [{ kind: 'nft', batch: podDeleteCommands(chain, keys) }],
+      batch: [...skeletonCommands(cfg, cfg.snat && v4InUse, ipvs), ...prelude, ...podAddCommands(chain, podRules(cfg, owner), keys)],
+      undo: [
+        { kind: 'nft', batch: podDeleteCommands(chain, keys) },
+        ...sharedChainsOf(keys).map((c) => ({ kind: 'nft' as const, batch: sharedReleaseCommands(c) })),
+      ],
     },
-    ...(await addStateSteps(host, cfg.stateDir, chain, localnet)),
+    ...sharedReleaseSteps(freed.filter((c) => !now.includes(c))),
+    ...(await localnetSteps(host, cfg.stateDir, chain, localnet)),
     ...conntrackSteps(keys, podFamilies(cfg)),
   ]
   return { steps, result }
@@ -86,7 +143,7 @@ export const keysFromRules = (rules: ListedRule[]): { keys: HostKey[]; families:
   return { keys: [...keys.values()], families: [...families] }
 }
 
-/** planDel: owner-checked removal of the attachment's elements and chain; idempotent. */
+/** planDel: owner-checked removal of the attachment's elements and chain, then its shared ports; idempotent. */
 export const planDel = async (req: PluginRequest, host: Host): Promise<Plan> => {
   const cfg = parsePortmapConfig(req.conf, req.env.ifname)
   const owner = ownerOf(req)
@@ -110,30 +167,44 @@ export const planDel = async (req: PluginRequest, host: Host): Promise<Plan> => 
   if (families.length === 0) families = [4, 6]
   const steps: PlannedStep[] = [
     ...(nft ? [{ kind: 'nft' as const, batch: podDeleteCommands(chain, keys) }] : []),
+    ...sharedReleaseSteps(sharedChainsOf(keys)),
     ...conntrackSteps(keys, families),
     ...(await removeStateSteps(host, cfg.stateDir, [chain])),
   ]
   return { steps }
 }
 
-const decodeElem = (name: string, parts: (string | number)[]): HostKey | undefined => {
-  const [a, b, c] = parts
-  if (name === MAP.any) return typeof b === 'number' ? { protocol: a as HostKey['protocol'], hostPort: b } : undefined
-  return typeof c === 'number' ? { protocol: b as HostKey['protocol'], hostPort: c, hostIP: String(a), hostFamily: name === MAP.v4 ? 4 : 6 } : undefined
+/** A dispatch-map element, decoded. */
+export interface DispatchElement {
+  map: string
+  parts: (string | number)[]
+  /** the key it stands for (a ports-map element: the family's wildcard) */
+  key: HostKey
+  target: string
 }
 
-/** dispatchElements: every element of the three dispatch maps, decoded. */
-export const dispatchElements = (objs: readonly NftObject[]): { key: HostKey; target: string }[] =>
-  [MAP.any, MAP.v4, MAP.v6].flatMap((name) => mapElements(objs, name).flatMap((e) => {
-    const key = decodeElem(name, e.key)
-    return key && e.target !== undefined ? [{ key, target: e.target }] : []
+const decodeElem = (map: string, parts: (string | number)[]): HostKey | undefined => {
+  const [a, b, c] = parts
+  const proto = (p: unknown): p is Protocol => p === 'tcp' || p === 'udp' || p === 'sctp'
+  if (map === MAP.ports4 || map === MAP.ports6) {
+    if (!proto(a) || typeof b !== 'number') return undefined
+    return map === MAP.ports4 ? { protocol: a, hostPort: b, hostIP: '0.0.0.0', hostFamily: 4 } : { protocol: a, hostPort: b, hostIP: '::', hostFamily: 6 }
+  }
+  return proto(b) && typeof c === 'number' ? { protocol: b, hostPort: c, hostIP: String(a), hostFamily: map === MAP.v4 ? 4 : 6 } : undefined
+}
+
+/** dispatchElements: every element of the four dispatch maps, decoded. */
+export const dispatchElements = (objs: readonly NftObject[]): DispatchElement[] =>
+  [MAP.ports4, MAP.ports6, MAP.v4, MAP.v6].flatMap((map) => mapElements(objs, map).flatMap((e) => {
+    const key = decodeElem(map, e.key)
+    return key && e.target !== undefined ? [{ map, parts: e.key, key, target: e.target }] : []
   }))
 
-/** elementsOf: the dispatch-map keys whose element points at chain. */
+/** elementsOf: the keys whose element points at chain. */
 export const elementsOf = (objs: readonly NftObject[], chain: string): HostKey[] =>
   dispatchElements(objs).filter((e) => e.target === chain).map((e) => e.key)
 
-/** ownerDescription: "container X (network N, interface I)" from a chain's comments. */
+/** ownerDescription: "container X (network N, interface I, chain C)" from a chain's comments. */
 const ownerDescription = (objs: readonly NftObject[], chain: string): string => {
   for (const r of listedRules(objs, chain)) {
     const p = r.comment ? parseOwnerComment(r.comment) : {}
@@ -147,22 +218,52 @@ const ownerDescription = (objs: readonly NftObject[], chain: string): string => 
 /** Plugin-specific error code: a host port is already mapped by another attachment. */
 export const PORT_CONFLICT_CODE = 100
 
+const sameParts = (a: (string | number)[], b: (string | number)[]): boolean => JSON.stringify(a) === JSON.stringify(b)
+
 /**
- * recoverAdd: an ADD batch failed. On EEXIST, find which key another attachment owns (reading the
- * table: rare path only) and report it by name; anything else is rethrown.
+ * findConflict: the first element of another attachment that one of `keys` collides with, and who
+ * holds it (a wildcard owner, or the address holders behind a port's `goto specificN`).
+ */
+export const findConflict = (objs: readonly NftObject[], keys: HostKey[], chain: string): { key: HostKey; owners: string[] } | undefined => {
+  const elems = dispatchElements(objs)
+  for (const k of keys) {
+    for (const c of claimsOf(k, chain)) {
+      const held = elems.find((e) => e.map === c.map && sameParts(e.parts, c.key) && e.target !== c.target)
+      if (!held) continue
+      const fam = held.key.hostFamily as 4 | 6
+      const holders = held.target === specificChain(fam)
+        ? elems.filter((e) => e.map === hostMap(fam) && e.parts[1] === k.protocol && e.parts[2] === k.hostPort && e.target !== chain)
+        : [held]
+      const owners = holders.map((h) => `${ownerDescription(objs, h.target)} for ${keyString(writtenKey(objs, h))}`)
+      return { key: k, owners: owners.length > 0 ? owners : ['a port entry no attachment holds any more (stale; GC removes it)'] }
+    }
+  }
+  return undefined
+}
+
+/** writtenKey: the key an element's owner wrote (a ports-map element may stand for "" or 0.0.0.0), from its comments. */
+const writtenKey = (objs: readonly NftObject[], e: DispatchElement): HostKey => {
+  if (isSpecific(e.key)) return e.key
+  for (const r of listedRules(objs, e.target)) {
+    const key = r.comment ? parseOwnerComment(r.comment).key : undefined
+    if (key && key.protocol === e.key.protocol && key.hostPort === e.key.hostPort && !isSpecific(key)) return key
+  }
+  return e.key
+}
+
+/**
+ * recoverAdd: an ADD batch failed. On a collision, find which attachment holds the key (reading
+ * the table: rare path only) and report it by name (code 100); anything else is rethrown.
  */
 export const recoverAdd = async (req: PluginRequest, host: Host, err: unknown): Promise<undefined> => {
   const cfg = parsePortmapConfig(req.conf, req.env.ifname)
   const owner = ownerOf(req)
   const chain = podChainName(owner.network, owner.containerId, owner.ifname)
   const objs = await host.nft.list(TABLE_ARGS).catch(() => undefined)
-  if (objs) {
-    const mine = new Set(activeMappings(cfg).map((m) => keyString(m)))
-    const taken = dispatchElements(objs).find((e) => e.target !== chain && mine.has(keyString(e.key)))
-    if (taken) {
-      const [key, other] = [keyString(taken.key), taken.target]
-      throw new CniError(PORT_CONFLICT_CODE, `host port ${key} is already mapped`, `owned by ${ownerDescription(objs, other)}; nothing was changed`)
-    }
+  const conflict = objs ? findConflict(objs, activeMappings(cfg).map(toKey), chain) : undefined
+  if (conflict) {
+    throw new CniError(PORT_CONFLICT_CODE, `host port ${keyString(conflict.key)} is already mapped`,
+      `owned by ${conflict.owners.join('; ')}; nothing was changed`)
   }
   throw err
 }
@@ -173,47 +274,23 @@ export const recoverAdd = async (req: PluginRequest, host: Host, err: unknown): 
  * right after its elements went → EBUSY). Read the table once and retry in two transactions: first
  * release exactly the elements that point at this attachment's chain and flush it (inert from then
  * on), then delete the chain, which may fail on old kernels and is left to GC (empty, unreferenced).
+ * The shared port cleanups follow, as in the plan.
  */
 export const recoverDel = async (req: PluginRequest, host: Host, plan: Plan): Promise<Plan> => {
   const owner = ownerOf(req)
   const chain = podChainName(owner.network, owner.containerId, owner.ifname)
   const objs = await host.nft.list(TABLE_ARGS)
-  const rest = plan.steps.filter((s) => s.kind !== 'nft')
+  const first = plan.steps.findIndex((s) => s.kind === 'nft' && !s.ignoreFailure)
+  const rest = plan.steps.filter((_, i) => i !== first)
   if (!objs || !listedChains(objs).includes(chain)) return { steps: rest }
+  const planned = new Set(rest.flatMap((s) => (s.kind === 'nft' ? s.batch : [])).flatMap((c) => (c.delete?.chain ? [String(c.delete.chain.name)] : [])))
+  const referenced = listedRules(objs, chain).flatMap(jumpTargets).filter((c) => parseSharedChainName(c) && !planned.has(c))
   return {
     steps: [
       { kind: 'nft', batch: podReleaseCommands(chain, elementsOf(objs, chain)) },
       { kind: 'nft', batch: [del(chainObj(TABLE, chain))], ignoreFailure: true },
+      ...sharedReleaseSteps([...new Set(referenced)]),
       ...rest,
     ],
   }
-}
-
-/** validAttachments reads cni.dev/valid-attachments (or the spec tag's cni.dev/attachments). */
-const validAttachments = (conf: PluginRequest['conf']): { containerID: string; ifname: string }[] => {
-  const raw = getKey(conf, 'cni.dev/valid-attachments') ?? getKey(conf, 'cni.dev/attachments') ?? []
-  if (!Array.isArray(raw)) throw new CniError(ErrorCode.InvalidConfig, 'invalid network config', 'cni.dev/valid-attachments must be an array')
-  return raw.filter(isObject).map((a) => ({ containerID: String(getKey(a, 'containerID') ?? ''), ifname: String(getKey(a, 'ifname') ?? '') }))
-}
-
-/** planGc: one table listing; remove this network's chains (and their elements) not in the valid list. */
-export const planGc = async (req: PluginRequest, host: Host): Promise<Plan> => {
-  const cfg = parsePortmapConfig(req.conf, '')
-  const valid = new Set(validAttachments(req.conf).map((a) => podChainName(cfg.network, a.containerID, a.ifname)))
-  const objs = await host.nft.list(TABLE_ARGS)
-  if (!objs) return emptyPlan()
-  const referenced = new Set(dispatchElements(objs).map((e) => e.target))
-  const stale = listedChains(objs).filter(isPodChainName).filter((chain) => {
-    if (valid.has(chain)) return false
-    const rules = listedRules(objs, chain)
-    // an empty chain no element points at is what a DEL on a pre-6.2 kernel leaves: inert, anyone's
-    if (rules.length === 0) return !referenced.has(chain)
-    return rules.some((r) => r.comment !== undefined && parseOwnerComment(r.comment).network === cfg.network)
-  })
-  if (stale.length === 0) return emptyPlan()
-  const steps: PlannedStep[] = [
-    { kind: 'nft', batch: stale.flatMap((chain) => podDeleteCommands(chain, elementsOf(objs, chain))) },
-    ...(await removeStateSteps(host, cfg.stateDir, stale)),
-  ]
-  return { steps }
 }

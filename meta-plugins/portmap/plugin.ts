@@ -2,13 +2,14 @@
 import { SUPPORTED_VERSIONS } from '../../src/cni/versions.js'
 import type { MetaPlugin } from '../../src/plan/meta-plugin.js'
 import { checkPortmap } from './check.js'
-import { planAdd, planDel, planGc, recoverAdd, recoverDel } from './plan.js'
+import { planGc } from './gc.js'
+import { planAdd, planDel, recoverAdd, recoverDel } from './plan.js'
 
 /** The portmap meta plugin (a drop-in for the reference `portmap`, nftables only). */
 export const portmapPlugin: MetaPlugin = {
   type: 'portmap',
   versions: SUPPORTED_VERSIONS,
-  about: 'cni-chain portmap: host port mappings on nftables (table inet cni_portmap_v1)',
+  about: 'cni-chain portmap: host port mappings on nftables (table inet cni_portmap_v2)',
   plan: async (verb, req, host) => {
     if (verb === 'ADD') return planAdd(req, host)
     if (verb === 'DEL') return planDel(req, host)

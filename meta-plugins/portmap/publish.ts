@@ -8,10 +8,10 @@ import type { Host } from '../../src/host/types.js'
 import { applyPlan } from '../../src/plan/apply.js'
 import type { Plan } from '../../src/plan/types.js'
 import type { PluginRequest } from '../../src/skel/plugin.js'
-import { parseHostIP, parseMappings, type PortMapping } from './config.js'
+import { parseHostIP, parseMappings, parsePortmapConfig, type PortMapping } from './config.js'
 import { keyString, podChainName } from './layout.js'
-import { planAdd, planDel, recoverAdd } from './plan.js'
-import { keyReleaseCommands, podDeleteCommands } from './rules.js'
+import { conntrackSteps, planAdd, planDel, recoverAdd } from './plan.js'
+import { podDeleteCommands } from './rules.js'
 
 /** parseMappingSpec reads HOST:CONTAINER[/PROTO] (protocol default tcp) plus an optional host IP. */
 export const parseMappingSpec = (spec: string, hostIP?: string): PortMapping => {
@@ -68,7 +68,9 @@ export const nextMappings = (before: PortMapping[], addMappings: PortMapping[], 
     if (same && same.containerPort !== a.containerPort) throw invalidConfig(`host port ${keyString(a)} is already published to port ${same.containerPort}`)
     if (!same) next = [...next, a]
   }
-  return next
+  // the same rules as an ADD: overlapping keys to different container ports are refused, a key
+  // another one of the set covers is dropped
+  return parseMappings(next.map(toWire))
 }
 
 /**
@@ -92,14 +94,13 @@ export const changePorts = async (host: Host, a: LiveAttachment, addMappings: Po
   const chain = podChainName(a.network, a.containerId, a.ifname)
   let plan: Plan
   if (next.length > 0) {
-    plan = await planAdd(req, host)
+    // the ADD plan for the new set; the dropped keys released first, in the same transaction
+    plan = await planAdd(req, host, { release: dropped })
     // conntrack: only host ports whose mapping changes; live flows of unchanged ports stay
     const added = next.filter((n) => !before.some((b) => sameKey(b, n)))
     plan.steps = plan.steps.filter((s) => s.kind !== 'conntrack-delete' || added.some((m) => m.protocol === s.protocol && m.hostPort === s.port))
-    const nftStep = plan.steps.find((s) => s.kind === 'nft')
-    // owner-checked removal of the dropped keys, in the same transaction
-    if (nftStep && nftStep.kind === 'nft') nftStep.batch.push(...keyReleaseCommands(chain, dropped))
-    plan.steps.push(...dropped.filter((k) => k.protocol === 'udp').map((k) => ({ kind: 'conntrack-delete' as const, family: (k.hostFamily === 6 ? 'ipv6' : 'ipv4') as 'ipv4' | 'ipv6', protocol: 'udp' as const, port: k.hostPort, ignoreFailure: true })))
+    const { podV4, podV6 } = parsePortmapConfig(conf, a.ifname)
+    plan.steps.push(...conntrackSteps(dropped, podV4 || podV6 ? [...(podV4 ? [4 as const] : []), ...(podV6 ? [6 as const] : [])] : [4, 6]))
   } else {
     plan = await planDel({ ...req, env: { ...req.env, command: 'DEL' }, conf: { ...conf, runtimeConfig: { portMappings: dropped.map(toWire) } } }, host)
     if (!plan.steps.some((s) => s.kind === 'nft')) plan.steps.unshift({ kind: 'nft', batch: podDeleteCommands(chain, dropped) })

@@ -1,7 +1,10 @@
 // Small on-disk state under stateDir (tmpfs /run: it lives exactly as long as the nft table):
-//   attachments/<chain>         {"localnet":"cni0"} — this attachment has port mappings (and which
-//                               interface it turned route_localnet on for); lets a DEL without
-//                               portMappings skip all nft work for pods that never had any
+//   attachments/<chain>         {"localnet":"cni0"} or {"localnet":null} — this attachment has port
+//                               mappings (and which interface it turned route_localnet on for);
+//                               written BEFORE the nft transaction, so a crash in between leaves a
+//                               record; lets a DEL without portMappings skip all nft work for pods
+//                               that never had any. A record that is not exactly this shape is not
+//                               trusted: its localnet markers are searched for instead
 //   localnet/<ifname>/<chain>   one marker per user of route_localnet on ifname
 //   localnet/<ifname>/.orig     the value found before the first user; restored when the last goes
 // Concurrent ADD/DEL on one interface can leave route_localnet at 1 (never wrongly 0 for a live
@@ -12,22 +15,60 @@ import type { PlannedStep } from '../../src/plan/types.js'
 
 export interface AttachmentState {
   localnet?: string
+  /** false: the file is unreadable or not in the expected shape, so `localnet` is unknown */
+  trusted: boolean
 }
 
 export const attachmentPath = (dir: string, chain: string): string => `${dir}/attachments/${chain}`
 const localnetDir = (dir: string, ifname: string): string => `${dir}/localnet/${ifname}`
 const localnetKey = (ifname: string): string => `net/ipv4/conf/${ifname}/route_localnet`
 
-/** readAttachment returns the attachment's state file, or undefined. */
+/** parseAttachment reads a record's text; anything but {"localnet": IFNAME|null} is untrusted. */
+export const parseAttachment = (text: string): AttachmentState => {
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(text)
+  } catch {
+    return { trusted: false }
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed) || !Object.hasOwn(parsed, 'localnet')) return { trusted: false }
+  const localnet = (parsed as { localnet: unknown }).localnet
+  if (localnet === null) return { trusted: true }
+  return typeof localnet === 'string' && isValidInterfaceName(localnet) && localnet !== '.orig' ? { localnet, trusted: true } : { trusted: false }
+}
+
+/** readAttachment returns the attachment's state file, or undefined when there is none. */
 export const readAttachment = async (host: Host, dir: string, chain: string): Promise<AttachmentState | undefined> => {
   const text = await host.files.read(attachmentPath(dir, chain))
-  if (text === undefined) return undefined
-  try {
-    const parsed = JSON.parse(text) as AttachmentState
-    return typeof parsed.localnet === 'string' && isValidInterfaceName(parsed.localnet) ? { localnet: parsed.localnet } : {}
-  } catch {
-    return {}
+  return text === undefined ? undefined : parseAttachment(text)
+}
+
+/** attachmentRecord: the record's content. */
+export const attachmentRecord = (localnet: string | undefined): string => `${JSON.stringify({ localnet: localnet ?? null })}\n`
+
+/**
+ * recordStep writes the attachment's record; its undo puts back what was there (a failed re-ADD
+ * must not lose the record of a live attachment) or removes it.
+ */
+export const recordStep = (dir: string, chain: string, localnet: string | undefined, previous: string | undefined): PlannedStep => {
+  const path = attachmentPath(dir, chain)
+  return {
+    kind: 'write-file', path, content: attachmentRecord(localnet), mode: 0o600,
+    undo: [previous === undefined ? { kind: 'remove-file', path } : { kind: 'write-file', path, content: previous, mode: 0o600 }],
   }
+}
+
+/**
+ * findMarkers: the interfaces under localnet/ holding a marker for chain. Only for an untrusted
+ * record (O(interfaces with route_localnet users)).
+ */
+const findMarkers = async (host: Host, dir: string, chain: string): Promise<string[]> => {
+  const found: string[] = []
+  for (const ifname of await host.files.list(`${dir}/localnet`)) {
+    if (!isValidInterfaceName(ifname)) continue
+    if ((await host.files.read(`${localnetDir(dir, ifname)}/${chain}`)) !== undefined) found.push(ifname)
+  }
+  return found
 }
 
 /** routeInterface: the node interface that routes to addr (`ip -j route get`), if any. */
@@ -41,11 +82,9 @@ export const routeInterface = async (host: Host, addr: string): Promise<string |
   }
 }
 
-/** addStateSteps: write the attachment file; with `localnet`, register as a route_localnet user. */
-export const addStateSteps = async (host: Host, dir: string, chain: string, localnet: string | undefined): Promise<PlannedStep[]> => {
-  const path = attachmentPath(dir, chain)
-  const state: AttachmentState = localnet ? { localnet } : {}
-  const steps: PlannedStep[] = [{ kind: 'write-file', path, content: JSON.stringify(state) + '\n', mode: 0o600, undo: [{ kind: 'remove-file', path }] }]
+/** localnetSteps: with `localnet`, register as a route_localnet user (after the record and the nft change). */
+export const localnetSteps = async (host: Host, dir: string, chain: string, localnet: string | undefined): Promise<PlannedStep[]> => {
+  const steps: PlannedStep[] = []
   if (!localnet) return steps
   const ldir = localnetDir(dir, localnet)
   // O(1): only whether the original value is recorded yet, never the list of users
@@ -72,7 +111,10 @@ export const removeStateSteps = async (host: Host, dir: string, chains: string[]
   const byIf = new Map<string, string[]>()
   for (const chain of chains) {
     const st = await readAttachment(host, dir, chain)
-    if (st?.localnet) byIf.set(st.localnet, [...(byIf.get(st.localnet) ?? []), chain])
+    if (!st) continue
+    // garbage in the record must not leak the marker (route_localnet would stay 1 for good)
+    const ifnames = st.trusted ? (st.localnet ? [st.localnet] : []) : await findMarkers(host, dir, chain)
+    for (const ifname of ifnames) byIf.set(ifname, [...(byIf.get(ifname) ?? []), chain])
   }
   for (const [ifname, mine] of byIf) {
     const ldir = localnetDir(dir, ifname)

@@ -32,7 +32,7 @@ if (e2eSkip) {
     t.equal((await cnirun(topo, 'del', confPath, warm, { containerId: 'warm' })).exitCode, 0, 'warm-up DEL')
     t.equal(await readSysctl(node, 'net/ipv4/conf/cni0/route_localnet'), '0', 'route_localnet reverted after the last user')
     const baseline = await nftRuleset(node)
-    t.match(baseline, /table inet cni_portmap_v1/, 'skeleton stays')
+    t.match(baseline, /table inet cni_portmap_v2/, 'skeleton stays')
     t.notMatch(baseline, /pm-[a-z2-7]{16}/, 'no pod chain after DEL')
 
     const pod = await createPod(t, topo, 'pma')

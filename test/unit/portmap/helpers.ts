@@ -27,6 +27,9 @@ export const request = (conf: PluginConf, env: Partial<CniEnv> = {}): PluginRequ
 
 export const fakeFor = (f: Pick<PortmapFixture, 'responses' | 'files' | 'sysctls'>): FakeHost => {
   const host = createFakeHost()
+  // like readdir: the entries of dir, sub-directories (implied by the files below them) included
+  host.files.list = async (dir) =>
+    [...new Set([...host.files.contents.keys()].filter((p) => p.startsWith(`${dir}/`)).map((p) => p.slice(dir.length + 1).split('/')[0] as string))].sort()
   for (const [k, v] of Object.entries(f.responses ?? {})) host.responses.set(k, v)
   for (const [k, v] of Object.entries(f.files ?? {})) host.files.contents.set(k, { content: v, mode: 0o600 })
   for (const [k, v] of Object.entries(f.sysctls ?? {})) host.sysctls.set(k, v)
