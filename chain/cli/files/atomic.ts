@@ -5,7 +5,6 @@
 import { randomBytes } from 'node:crypto'
 import { constants, createReadStream } from 'node:fs'
 import { lstat, open, readFile, rename, rm, type FileHandle } from 'node:fs/promises'
-import { pipeline } from 'node:stream/promises'
 import { basename, dirname, join } from 'node:path'
 
 /** ConcurrentChangeError: the file changed between our read and our rename; nothing was written. */
@@ -57,7 +56,9 @@ export const writeFileAtomic = async (path: string, data: string | Buffer, opts:
 
 /** copyFileAtomic replaces (or creates) dest with a copy of src, streamed (the Node binary is ~100 MB). */
 export const copyFileAtomic = async (src: string, dest: string, opts: AtomicWriteOptions = {}): Promise<void> =>
-  replaceAtomic(dest, opts, (fh) => pipeline(createReadStream(src), fh.createWriteStream({ autoClose: false })))
+  replaceAtomic(dest, opts, async (fh) => {
+    for await (const chunk of createReadStream(src)) await fh.write(chunk as Buffer)
+  })
 
 const replaceAtomic = async (path: string, opts: AtomicWriteOptions, fill: (fh: FileHandle) => Promise<void>): Promise<void> => {
   const before = opts.replaceAny ? undefined : await existingFile(path)

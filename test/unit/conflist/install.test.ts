@@ -128,6 +128,27 @@ t.test('--network picks by name; without a conflist, install places binaries and
   t.same(readdirSync(empty.bin), [])
 })
 
+t.test('--bundle-node: the launchers run the copy of Node in the bin dir; --host-bin-dir names the node-side path', async (t) => {
+  const n = node(t)
+  const r = cli(['install', ...n.common, '--bundle-node'])
+  t.equal(r.code, 0, r.stderr)
+  const copy = join(n.bin, '.cni-chain', 'node')
+  t.ok(readFileSync(copy).equals(readFileSync(process.execPath)), 'a byte-for-byte copy of the running Node')
+  t.equal(statSync(copy).mode & 0o777, 0o755)
+  t.match(readFileSync(join(n.bin, 'portmap'), 'utf8'), `exec '${copy}' '${join(n.bin, '.cni-chain', 'portmap.cjs')}' "$@"`)
+  const run = spawnSync('env', ['-i', 'CNI_COMMAND=VERSION', join(n.bin, 'portmap')], { encoding: 'utf8', timeout: 30_000 })
+  t.equal(JSON.parse(run.stdout).plugin, 'portmap', run.stderr)
+  const before = snapshot(n.bin)
+  t.equal(cli(['install', ...n.common, '--bundle-node']).stdout, 'nothing to change\n')
+  t.same(snapshot(n.bin), before, 'the copy is compared, not rewritten')
+
+  const other = node(t)
+  t.equal(cli(['install', ...other.common, '--host-bin-dir', '/opt/cni/bin']).code, 0)
+  t.equal(readFileSync(join(other.bin, 'tuning'), 'utf8').split('\n').at(-2), "exec '/opt/cni/bin/.cni-chain/node' '/opt/cni/bin/.cni-chain/tuning.cjs' \"$@\"",
+    'from a container: the host path, and Node copied (implied)')
+  t.ok(statSync(join(other.bin, '.cni-chain', 'node')).isFile())
+})
+
 t.test('inputs are checked before anything is written', async (t) => {
   const n = node(t, { '10-flannel.conflist': readFileSync(join(UPSTREAM, 'flannel.conflist'), 'utf8') })
   const cases: [string[], RegExp][] = [
