@@ -43,8 +43,8 @@ const remove = async (argv: RemoveOptions): Promise<void> => {
 
 const validate = async (argv: ValidateOptions): Promise<void> => {
   let invalid = 0
-  for (const raw of argv.files) {
-    const file = requirePath('file', raw)
+  const files = argv.files.map((f) => requirePath('file', f))
+  for (const file of files) {
     let problems
     try {
       problems = validateText((await readText(file)).text)
