@@ -5,6 +5,8 @@
 // recorded in `calls` and can be made to fail (failAt, failWhen); snapshot() renders the state
 // canonically, so a test can check that ADD then DEL, or a failed ADD, leaves the host as it was.
 // test/e2e/fake-vs-real.test.ts runs the same operations here and on the real tools.
+import { isIPv4, isIPv6 } from 'node:net'
+import { Address6 } from 'ip-address'
 import { HostError, type Host, type NftHost } from '../types.js'
 import { fakeCommandHost } from './command-host.js'
 import { DEFAULT_INJECTED, EffectGate, keyFor } from './effects.js'
@@ -46,6 +48,8 @@ export interface SemanticHost extends Host {
   setSysctls(ns: NsArg, values: Record<string, string>): void
   sysctlValue(ns: NsArg, key: string): string | undefined
   addRoute(ns: NsArg, route: FakeRoute): void
+  /** addAddress puts ADDR/LEN on a link (no route is made: add one with addRoute) */
+  addAddress(ns: NsArg, dev: string, cidr: string): void
 
   /** failWhen: matching effectful calls fail (`times` of them, default 1) with `stderr`, before taking effect */
   failWhen(when: (call: FakeCall, index: number) => boolean, opts?: { stderr?: string; times?: number }): void
@@ -139,6 +143,13 @@ export const createSemanticHost = (): SemanticHost => {
     },
     sysctlValue: (ns, k) => nsState(ns).sysctls.get(k),
     addRoute: (ns, route) => void nsState(ns).routes.push({ ...route }),
+    addAddress: (ns, dev, cidr) => {
+      const l = findLink(nsState(ns), dev)
+      const [local = '', len] = cidr.split('/')
+      const family = isIPv4(local) ? 'inet' : isIPv6(local) ? 'inet6' : undefined
+      if (!l || !family) throw new Error(`semantic fake: cannot add ${cidr} to ${dev}`)
+      l.addrs.push({ family, local: family === 'inet6' ? new Address6(local).correctForm() : local, prefixlen: Number(len ?? (family === 'inet' ? 32 : 128)) })
+    },
 
     failWhen: (when, opts = {}) => void gate.rules.push({ when, stderr: opts.stderr ?? DEFAULT_INJECTED, times: opts.times ?? 1 }),
     failAt: (index, stderr) => void gate.rules.push({ when: (_c, i) => i === index, stderr: stderr ?? DEFAULT_INJECTED, times: 1 }),

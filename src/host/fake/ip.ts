@@ -1,10 +1,10 @@
 // The `ip` forms the plugins use, on the fake's links: `link set [dev] X ATTR...` (up, down, mtu,
 // address, promisc, allmulticast, txqueuelen), `link add [name] X [mtu N] [address M] [txqueuelen
 // N] type ifb|bridge|veth [peer [name] P [netns NS]]`, `link del [dev] X`, and the reads `-j [-d]
-// link show [dev X]` and `-j route get ADDR`. Error texts are iproute2 6.1's.
+// link show [dev X]`, `-j addr show [dev X]` (seeded addresses) and `-j route get ADDR`. Error texts are iproute2 6.1's.
 import { isIP } from 'node:net'
 import { fail, unsupported } from './errors.js'
-import { createLink, createVethPair, deleteLink, findLink, linkJson, nsOf, setMtu, setUp } from './links.js'
+import { addrJson, createLink, createVethPair, deleteLink, findLink, linkJson, nsOf, setMtu, setUp } from './links.js'
 import type { FakeLink, FakeNamespace, World } from './model.js'
 
 const noDevice = (name: string): never => fail(`Cannot find device "${name}"`)
@@ -188,10 +188,11 @@ export const ipJson = (world: World, ns: string, args: readonly string[]): unkno
   const [obj, verb, ...rest] = details ? args.slice(1) : args
   const n = need(world, ns)
   if (obj === 'route' && verb === 'get' && !details) return routeGet(n, rest[0], args)
-  if (obj !== 'link' || (verb !== 'show' && verb !== 'list')) return unsupported('ip', args)
-  if (rest.length === 0) return [...n.links].sort((a, b) => a.ifindex - b.ifindex).map((l) => linkJson(world, ns, l, details))
+  const render = obj === 'link' ? (l: FakeLink) => linkJson(world, ns, l, details) : obj === 'addr' && !details ? (l: FakeLink) => addrJson(world, ns, l) : undefined
+  if (!render || (verb !== 'show' && verb !== 'list')) return unsupported('ip', args)
+  if (rest.length === 0) return [...n.links].sort((a, b) => a.ifindex - b.ifindex).map(render)
   const [name, used] = nameArg(rest, ['dev'])
   if (name === undefined || rest.length !== used) return unsupported('ip', args)
   const l = findLink(n, name) ?? fail(`Device "${name}" does not exist.`)
-  return [linkJson(world, ns, l, details)]
+  return [render(l)]
 }

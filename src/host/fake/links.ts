@@ -105,6 +105,7 @@ export const createLink = (world: World, ns: string, spec: LinkSpec): FakeLink =
     ingressQueue: false,
     ingressFilters: { tps: [] },
     egressFilters: { tps: [] },
+    addrs: [],
   }
   n.links.push(link)
   copySysctls(n, link.name, link.mtu >= IPV6_MIN_MTU ? PER_IF : PER_IF.filter((t) => !IPV6_TREES.includes(t)))
@@ -205,6 +206,19 @@ const flags = (world: World, ns: string, l: FakeLink): string[] => {
   const peer = peerOf(world, l)
   if (peer && l.peer?.ns === ns && !peer.up) out.push('M-DOWN')
   return out
+}
+
+/** addrJson renders one link as `ip -j addr show` does: the link fields (no linkmode), then addr_info. */
+export const addrJson = (world: World, ns: string, l: FakeLink): Record<string, unknown> => {
+  const { linkmode: _m, ...base } = linkJson(world, ns, l, false)
+  const forever = { valid_life_time: 4294967295, preferred_life_time: 4294967295 }
+  return {
+    ...base,
+    addr_info: l.addrs.map((a) => a.family === 'inet'
+      ? { family: 'inet', local: a.local, prefixlen: a.prefixlen, scope: 'global', label: l.name, ...forever }
+      // duplicate address detection never finishes without carrier
+      : { family: 'inet6', local: a.local, prefixlen: a.prefixlen, scope: 'global', ...(carrier(world, l) ? {} : { tentative: true }), ...forever }),
+  }
 }
 
 /** linkJson renders one link as `ip -j [-d] link show` does (the fields the fake models). */

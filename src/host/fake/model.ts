@@ -72,6 +72,14 @@ export interface FakeLink {
   ingressQueue: boolean
   ingressFilters: FilterBlock
   egressFilters: FilterBlock
+  /** addresses (seeded: the fake has no `ip addr add`) */
+  addrs: FakeAddress[]
+}
+
+export interface FakeAddress {
+  family: 'inet' | 'inet6'
+  local: string
+  prefixlen: number
 }
 
 export interface FakeRoute {

@@ -35,6 +35,7 @@ const link = (world: World, n: FakeNamespace, l: FakeLink): unknown => {
     name: l.name, ifindex: l.ifindex, kind: l.kind, mtu: l.mtu, minMtu: l.minMtu, maxMtu: l.maxMtu, address: l.address,
     up: l.up, promisc: l.promisc, allmulti: l.allmulti, txqlen: l.txqlen,
     ...(l.peer ? { peer: { ns: l.peer.ns, name: peer?.name ?? null } } : {}),
+    ...(l.addrs.length > 0 ? { addrs: l.addrs } : {}),
     root: r === undefined ? 'noop' : r.kind === 'tbf' ? { kind: 'tbf', handle: r.handle, ...tbfOptions(r.rate, r.buffer, r.limit) } : r.kind,
     ...(l.ingress ? { ingress: l.ingress, filters: { ingress: filters(n, l.ingressFilters), egress: filters(n, l.egressFilters) } } : {}),
   }

@@ -181,6 +181,8 @@ export const runSequence = async (host: Host, env: Env): Promise<Observation[]> 
   // -- links: the veth pair, tuning's attributes, batches, refusals, ifb and a same-namespace veth
   await links(undefined, 'node')
   await links(pod, 'pod')
+  await step('ip addr show dev vh', () => host.ip.json(['addr', 'show', 'dev', 'vh']))
+  await step('ip addr show dev nope', () => host.ip.json(['addr', 'show', 'dev', 'nope']))
   await ip([['link', 'set', 'dev', 'eth0', 'mtu', '1400'], ['link', 'set', 'dev', 'eth0', 'address', 'c2:11:22:33:44:55'],
     ['link', 'set', 'dev', 'eth0', 'promisc', 'on'], ['link', 'set', 'dev', 'eth0', 'allmulticast', 'on'], ['link', 'set', 'dev', 'eth0', 'txqueuelen', '0']], pod)
   await link('eth0', pod)

@@ -121,6 +121,19 @@ t.test('an MTU below 1280 takes the interface\'s IPv6 sysctls away; back above, 
   t.same(await host.sysctl.read(['net/ipv6/conf/eth0/disable_ipv6'], POD), ['0'], 'the default, not the old value')
 })
 
+t.test('addr show: the link fields without linkmode, then the seeded addresses', async (t) => {
+  const host = world()
+  host.addAddress(undefined, 'vh', '10.7.0.1/24')
+  host.addAddress(undefined, 'vh', 'FD07:0::1/64')
+  const [vh] = await host.ip.json<any[]>(['addr', 'show', 'dev', 'vh'])
+  t.notOk('linkmode' in vh)
+  t.same(vh.addr_info, [
+    { family: 'inet', local: '10.7.0.1', prefixlen: 24, scope: 'global', label: 'vh', valid_life_time: 4294967295, preferred_life_time: 4294967295 },
+    { family: 'inet6', local: 'fd07::1', prefixlen: 64, scope: 'global', tentative: true, valid_life_time: 4294967295, preferred_life_time: 4294967295 },
+  ])
+  await t.rejects(host.ip.json(['addr', 'show', 'dev', 'kube-ipvs0']), { reason: 'not-found' })
+})
+
 t.test('route get: longest prefix, unreachable otherwise', async (t) => {
   const host = world()
   host.addRoute(undefined, { dst: '10.0.0.0/16', dev: 'vh' })
