@@ -1,8 +1,10 @@
 // ADD, DEL and GC plans. ADD and DEL find the attachment's objects by name and map key only (no
-// listing on their usual paths): ADD = [backend steps where missing, state file, ONE nft
-// transaction]; DEL = [ONE nft transaction, the bridge's isolation removal (EBUSY while other pods
-// use it: ignored), firewalld sources, state file]. The nft step of ADD comes last so the `chain`
-// plugin can merge it with the next plugin's first nft step.
+// listing on their usual paths). Step order is chosen so the `chain` plugin can merge our nft
+// transaction with a neighbour's (it merges one plan's last step with the next plan's first when
+// both are required nft steps):
+//   ADD = [ONE nft transaction, backend steps where missing, state file]      (nft first: after portmap)
+//   DEL = [state file, firewalld sources, ONE nft transaction, then — isolation policies only — the
+//          bridge's isolation removal, EBUSY while other pods use it: ignored]  (nft last: before portmap)
 import { CniError, ErrorCode, invalidConfig } from '../../src/cni/errors.js'
 import { NO_GC_LIST_NOTE, validAttachments } from '../../src/cni/gc.js'
 import { isObject } from '../../src/cni/keys.js'
@@ -55,14 +57,14 @@ export const planAdd = async (req: PluginRequest, host: Host): Promise<Plan> => 
     ...(backend === 'firewalld' ? { zone: cfg.zone } : {}),
   }
   const steps: PlannedStep[] = [
-    ...(await backendAddSteps(backend, cfg.backend !== undefined, cfg, addrs, host)),
-    writeStateStep(cfg.stateDir, chain, state),
     {
       kind: 'nft',
       batch: podAddCommands(chain, addrs, cfg.policy, bridge, cfg.mark, owner),
       // the bridge's isolation chain stays: other pods may use it (GC removes it when unused)
       undo: [{ kind: 'nft', batch: podRemoveCommands(chain, addrs, cfg.policy === 'isolated') }],
     },
+    ...(await backendAddSteps(backend, cfg.backend !== undefined, cfg, addrs, host)),
+    writeStateStep(cfg.stateDir, chain, state),
   ]
   return { steps, result }
 }
@@ -93,14 +95,14 @@ export const chainFacts = (rules: readonly ListedRule[]): ChainFacts => {
   return { ...facts, v4: [...v4], v6: [...v6] }
 }
 
-/** delSteps: removal of what `facts` describe; the nft removal first, then what depends on it. */
+/** delSteps: removal of what `facts` describe (order: see the file comment). */
 const delSteps = (cfg: FirewallConfig, chain: string, facts: ChainFacts, backend: Backend | undefined, zone: string): PlannedStep[] => {
   const policy = facts.policy ?? 'open'
   return [
+    removeStateStep(cfg.stateDir, chain),
+    ...(backend ? backendDelSteps(backend, zone, facts) : []),
     { kind: 'nft', batch: podRemoveCommands(chain, facts, policy === 'isolated') },
     ...(policy !== 'open' && facts.bridge !== undefined ? [{ kind: 'nft' as const, batch: isolationRemoveCommands(facts.bridge), ignoreFailure: true }] : []),
-    ...(backend ? backendDelSteps(backend, zone, facts) : []),
-    removeStateStep(cfg.stateDir, chain),
   ]
 }
 
@@ -176,7 +178,8 @@ export const recoverAdd = async (req: PluginRequest, host: Host, err: unknown): 
 export const recoverDel = async (req: PluginRequest, host: Host, plan: Plan): Promise<Plan> => {
   const owner = ownerOf(req)
   const chain = podChainName(owner.network, owner.containerId, owner.ifname)
-  const rest = plan.steps[0]?.kind === 'nft' ? plan.steps.slice(1) : plan.steps
+  // the removal is the plan's one required nft step; the rest keeps its place around it
+  const at = plan.steps.findIndex((s) => s.kind === 'nft' && !s.ignoreFailure)
   const steps: PlannedStep[] = []
   for (const [t, verdict] of [[TABLE, 'jump'], [BRIDGE_TABLE, 'goto']] as const) {
     const objs = await host.nft.list(tableArgs(t))
@@ -184,7 +187,8 @@ export const recoverDel = async (req: PluginRequest, host: Host, plan: Plan): Pr
     steps.push({ kind: 'nft', batch: chainReleaseCommands(t, chain, ownedElements(objs, chain), verdict) })
     steps.push({ kind: 'nft', batch: [del(chainObj(t, chain))], ignoreFailure: true })
   }
-  return { steps: [...steps, ...rest] }
+  if (at < 0) return plan
+  return { steps: [...plan.steps.slice(0, at), ...steps, ...plan.steps.slice(at + 1)] }
 }
 
 /**

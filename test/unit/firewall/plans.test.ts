@@ -22,6 +22,7 @@ const plan = async (name: string, verb: PlannedVerb, conf: PluginConf, host: FwF
   return p
 }
 
+const stateOf = (p: Plan): unknown => JSON.parse((p.steps.find((s) => s.kind === 'write-file') as { content: string }).content)
 const nftBatch = (p: Plan, i = 0): unknown[] => (p.steps.filter((s) => s.kind === 'nft')[i] as { batch: unknown[] }).batch
 const rulesOf = (batch: unknown[], table: string, chain: string) =>
   batch.flatMap((c) => {
@@ -37,10 +38,10 @@ const dnat = { match: { op: 'in', left: { ct: { key: 'status' } }, right: 'dnat'
 
 t.equal(CHAIN, 'fw-ycybijzzgs2qtjkm', "the tests' chain name")
 
-t.test('ADD open, IPv4, backend nftables: state file, then one nft transaction', async (t) => {
+t.test('ADD open, IPv4, backend nftables: one nft transaction, then the state file', async (t) => {
   const p = await plan('add-open-nftables', 'ADD', baseConf({ backend: 'nftables', prevResult: prevResult(['10.0.0.2/24']) }), fwFake())
-  t.same(p.steps.map((s) => s.kind), ['write-file', 'nft'], 'the nft step is last (the chain plugin merges it with the next plugin)')
-  t.same(JSON.parse((p.steps[0] as { content: string }).content), { v4: ['10.0.0.2'], v6: [], policy: 'open', backend: 'nftables' }, 'the state file')
+  t.same(p.steps.map((s) => s.kind), ['nft', 'write-file'], 'the nft step is first (the chain plugin merges it with the previous plugin\'s last)')
+  t.same(stateOf(p), { v4: ['10.0.0.2'], v6: [], policy: 'open', backend: 'nftables' }, 'the state file')
   t.same(rulesOf(nftBatch(p), 'inet', CHAIN), [
     { expr: [daddr('ip', '10.0.0.2'), established, mark] },
     { expr: [daddr('ip', '10.0.0.2'), dnat, mark] },
@@ -78,9 +79,9 @@ t.test('ADD isolated: the bridge table drops bridged frames to and from the pod'
   t.same(rulesOf(batch, 'bridge', CHAIN), [{ expr: [{ drop: null }], comment: 'if=eth0 pol=isolated net=testnet cid=ctr1' }])
   t.ok(batch.some((c) => JSON.stringify(c) === `{"add":{"element":{"family":"bridge","table":"cni_firewall_v1","name":"pods4","elem":[["10.0.0.2",{"goto":{"target":"${CHAIN}"}}]]}}}`))
   t.ok(batch.some((c) => JSON.stringify(c) === '{"add":{"chain":{"family":"bridge","table":"cni_firewall_v1","name":"forward","type":"filter","hook":"forward","prio":-200,"policy":"accept"}}}'))
-  t.same(JSON.parse((p.steps[0] as { content: string }).content), { v4: ['10.0.0.2'], v6: [], policy: 'isolated', backend: 'nftables', bridge: 'cni0' })
-  t.same((p.steps[1] as { undo?: unknown[] }).undo?.length, 1, 'the undo removes the pod from both tables')
-  t.match(JSON.stringify((p.steps[1] as { undo?: unknown[] }).undo), /"family":"bridge"/)
+  t.same(stateOf(p), { v4: ['10.0.0.2'], v6: [], policy: 'isolated', backend: 'nftables', bridge: 'cni0' })
+  t.same((p.steps[0] as { undo?: unknown[] }).undo?.length, 1, 'the undo removes the pod from both tables')
+  t.match(JSON.stringify((p.steps[0] as { undo?: unknown[] }).undo), /"family":"bridge"/)
 })
 
 const IPT_JUMP = ['-m', 'mark', '--mark', '0x1000/0x1000', '-m', 'comment', '--comment', 'cni-chain firewall: pod traffic marked by table inet cni_firewall_v1', '-j', 'CNI-CHAIN-FORWARD']
@@ -100,12 +101,12 @@ t.test('backend iptables on a bare node: chains, accept, admin jump, the one sta
   t.same(ipt.filter((s) => s.family === 6).length, 5, 'ip6tables too')
   t.same(ipt.filter((s) => s.args[0] === '-N').map((s) => s.ignoreFailure), [true, true, true, true], 'creating a chain tolerates a concurrent ADD')
   t.same(ipt.find((s) => s.args[0] === '-I' && s.args[1] === 'FORWARD')?.unless, ['FORWARD', ...IPT_JUMP], 're-checked with -C right before the insert')
-  t.same(p.steps.map((s) => s.kind).slice(-2), ['write-file', 'nft'])
+  t.same([p.steps[0]?.kind, p.steps.at(-1)?.kind], ['nft', 'write-file'])
 })
 
 t.test('backend iptables: nothing to add when installed (FORWARD or DOCKER-USER); DOCKER-USER preferred; only what is missing', async (t) => {
   const none = await plan('add-iptables-installed', 'ADD', baseConf({ backend: 'iptables', prevResult: prevResult(['10.0.0.2/24']) }), fwFake({ ipt: { 4: installed() } }))
-  t.same(none.steps.map((s) => s.kind), ['write-file', 'nft'], 'steady state: no iptables command at all')
+  t.same(none.steps.map((s) => s.kind), ['nft', 'write-file'], 'steady state: no iptables command at all')
   const p = await firewallPlugin.plan('ADD', request(baseConf({ backend: 'iptables', prevResult: prevResult(['10.0.0.2/24']) })), fwFake({ ipt: { 4: ['-P FORWARD DROP', '-N DOCKER-USER', '-A DOCKER-USER -j RETURN'] } }))
   t.same(p.steps.filter((s) => s.kind === 'iptables').at(-1), { kind: 'iptables', family: 4, args: ['-I', 'DOCKER-USER', '1', ...IPT_JUMP], unless: ['DOCKER-USER', ...IPT_JUMP] })
   const q = await firewallPlugin.plan('ADD', request(baseConf({ backend: 'iptables', prevResult: prevResult(['10.0.0.2/24']) })), fwFake({ ipt: { 4: ['-N DOCKER-USER', ...installed('DOCKER-USER')] } }))
@@ -122,21 +123,21 @@ t.test('backend chosen on the node: firewalld table → firewalld; iptables tool
   withFirewalld.responses.set('nft -j list tables', [{ table: { family: 'inet', name: 'firewalld', handle: 1 } }])
   const f = await plan('add-auto-firewalld', 'ADD', baseConf({ prevResult: prevResult(['10.0.0.2/24', 'fd00::2/64']) }), withFirewalld)
   t.same(f.steps.filter((s) => s.kind === 'firewalld').map((s) => [s.op, s.zone, s.source]), [['add-source', 'trusted', '10.0.0.2/32'], ['add-source', 'trusted', 'fd00::2/128']])
-  t.same(f.steps[0]?.undo, [{ kind: 'firewalld', op: 'remove-source', zone: 'trusted', source: '10.0.0.2/32' }])
+  t.same(f.steps.find((s) => s.kind === 'firewalld')?.undo, [{ kind: 'firewalld', op: 'remove-source', zone: 'trusted', source: '10.0.0.2/32' }])
   const i = await firewallPlugin.plan('ADD', request(baseConf({ prevResult: prevResult(['10.0.0.2/24', 'fd00::2/64']) })), fwFake({ ipt: { 4: installed() } }))
-  t.match(JSON.parse((i.steps.at(-2) as { content: string }).content), { backend: 'iptables' })
+  t.match(stateOf(i), { backend: 'iptables' })
   t.same(i.steps.filter((s) => s.kind === 'iptables'), [], 'no ip6tables: that family is skipped when chosen automatically')
   const n = await firewallPlugin.plan('ADD', request(baseConf({ prevResult: prevResult(['10.0.0.2/24']) })), fwFake())
-  t.match(JSON.parse((n.steps.at(-2) as { content: string }).content), { backend: 'nftables' })
+  t.match(stateOf(n), { backend: 'nftables' })
 })
 
-const stateOf = (extra: Record<string, unknown> = {}) => JSON.stringify({ v4: ['10.0.0.2'], v6: ['fd00::2'], policy: 'isolated', backend: 'iptables', bridge: 'cni0', ...extra })
+const stateFile = (extra: Record<string, unknown> = {}) => JSON.stringify({ v4: ['10.0.0.2'], v6: ['fd00::2'], policy: 'isolated', backend: 'iptables', bridge: 'cni0', ...extra })
 
 t.test('DEL from the state file: no prevResult, no nft read', async (t) => {
   const host = fwFake()
-  host.files.contents.set(`/run/fwtest/attachments/${CHAIN}`, { content: stateOf(), mode: 0o600 })
+  host.files.contents.set(`/run/fwtest/attachments/${CHAIN}`, { content: stateFile(), mode: 0o600 })
   const p = await plan('del-state', 'DEL', baseConf({ ingressPolicy: 'open' }), host)
-  t.same(p.steps.map((s) => [s.kind, s.ignoreFailure ?? false]), [['nft', false], ['nft', true], ['remove-file', false]])
+  t.same(p.steps.map((s) => [s.kind, s.ignoreFailure ?? false]), [['remove-file', false], ['nft', false], ['nft', true]], 'the removal last but for the isolation attempt')
   const batch = JSON.stringify(nftBatch(p))
   t.match(batch, /"family":"bridge"/, 'the bridge table too (recorded policy isolated, whatever the config says now)')
   t.match(batch, new RegExp(`\\{"add":\\{"element":\\{"family":"inet","table":"cni_firewall_v1","name":"pods4","elem":\\[\\["10.0.0.2",\\{"jump":\\{"target":"${CHAIN}"\\}\\}\\]\\]\\}\\}\\}`), 'owner claim with the same verdict (jump)')
@@ -146,7 +147,7 @@ t.test('DEL from the state file: no prevResult, no nft read', async (t) => {
 
 t.test('DEL without state: prevResult; else the chain describes itself; else nothing', async (t) => {
   const p = await plan('del-prevresult', 'DEL', baseConf({ backend: 'nftables', ingressPolicy: 'same-bridge', prevResult: prevResult(['10.0.0.2/24']) }), fwFake())
-  t.same(p.steps.map((s) => s.kind), ['nft', 'nft', 'remove-file'])
+  t.same(p.steps.map((s) => s.kind), ['remove-file', 'nft', 'nft'])
   const listed = fwFake()
   listed.responses.set(`nft -j list chain inet cni_firewall_v1 ${CHAIN}`, [
     { chain: { family: 'inet', table: 'cni_firewall_v1', name: CHAIN, handle: 9 } },
@@ -163,7 +164,7 @@ t.test('DEL without state: prevResult; else the chain describes itself; else not
 
 t.test('DEL firewalld: sources removed best effort, zone as recorded', async (t) => {
   const host = fwFake()
-  host.files.contents.set(`/run/fwtest/attachments/${CHAIN}`, { content: stateOf({ policy: 'open', backend: 'firewalld', zone: 'pods', bridge: undefined }), mode: 0o600 })
+  host.files.contents.set(`/run/fwtest/attachments/${CHAIN}`, { content: stateFile({ policy: 'open', backend: 'firewalld', zone: 'pods', bridge: undefined }), mode: 0o600 })
   const p = await firewallPlugin.plan('DEL', request(baseConf({ firewalldZone: 'other' }), { command: 'DEL' }), host)
   t.same(p.steps.filter((s) => s.kind === 'firewalld'), [
     { kind: 'firewalld', op: 'remove-source', zone: 'pods', source: '10.0.0.2/32', ignoreFailure: true },
