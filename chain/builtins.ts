@@ -1,6 +1,6 @@
 // The plugin types cni-chain can run in-process (their MetaPlugin), by type. Every other type —
 // and these too when in-process running is turned off — is executed from CNI_PATH.
-// bandwidth joins this map when its plugin.ts module exists.
+import { bandwidthPlugin } from '../meta-plugins/bandwidth/plugin.js'
 import { firewallPlugin } from '../meta-plugins/firewall/plugin.js'
 import { portmapPlugin } from '../meta-plugins/portmap/plugin.js'
 import { tuningPlugin } from '../meta-plugins/tuning/plugin.js'
@@ -9,6 +9,7 @@ import type { MetaPlugin } from '../src/plan/meta-plugin.js'
 const BUILTINS: ReadonlyMap<string, MetaPlugin> = new Map<string, MetaPlugin>([
   ['tuning', tuningPlugin],
   ['portmap', portmapPlugin],
+  ['bandwidth', bandwidthPlugin],
   ['firewall', firewallPlugin],
 ])
 

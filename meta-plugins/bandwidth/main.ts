@@ -1,5 +1,6 @@
 // Entry point of the `bandwidth` binary.
-import { notImplementedPlugin } from '../../src/skel/not-implemented.js'
 import { pluginMain } from '../../src/skel/main.js'
+import { pluginFromMeta } from '../../src/plan/meta-plugin.js'
+import { bandwidthPlugin } from './plugin.js'
 
-pluginMain(notImplementedPlugin('bandwidth'))
+pluginMain(pluginFromMeta(bandwidthPlugin))

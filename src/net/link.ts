@@ -67,3 +67,95 @@ export const linkSetStep = (ifname: string, netns: string, attr: LinkAttr, value
   }
   return { kind: 'ip', netns, args: ['link', 'set', 'dev', ifname, ...tail[attr]] }
 }
+
+// ---- link identity: kind, ifindex and veth peer (bandwidth finds the host end of a pod's veth) ----
+
+/** LinkInfo: who a link is, as `ip -j -d link show` reports it. */
+export interface LinkInfo {
+  ifindex: number
+  name: string
+  /** linkinfo.info_kind (veth, ifb, macvlan, ...); undefined for a plain device */
+  kind: string | undefined
+  mtu: number
+  mac: string
+  /** a veth's peer ifindex, when the peer lives in another namespace (link_index) */
+  peerIfindex: number | undefined
+  /** the namespace id of that peer, as this namespace numbers it (link_netnsid) */
+  peerNetnsId: number | undefined
+  /** a veth's peer name, when the peer is in the same namespace (iproute2 prints `link` then) */
+  peerName: string | undefined
+}
+
+interface IpLinkDetails extends IpLink {
+  ifindex?: number
+  link_index?: number
+  link_netnsid?: number
+  link?: string
+  linkinfo?: { info_kind?: string }
+}
+
+const toLinkInfo = (l: IpLinkDetails): LinkInfo | undefined => {
+  if (typeof l.ifindex !== 'number' || typeof l.ifname !== 'string' || typeof l.mtu !== 'number') return undefined
+  return {
+    ifindex: l.ifindex,
+    name: l.ifname,
+    kind: l.linkinfo?.info_kind,
+    mtu: l.mtu,
+    mac: (l.address ?? '').toLowerCase(),
+    peerIfindex: typeof l.link_index === 'number' ? l.link_index : undefined,
+    peerNetnsId: typeof l.link_netnsid === 'number' ? l.link_netnsid : undefined,
+    peerName: typeof l.link === 'string' ? l.link : undefined,
+  }
+}
+
+/** readLinkInfo returns one link of netns by name, or undefined when it does not exist. */
+export const readLinkInfo = async (host: Host, name: string, netns: string | undefined): Promise<LinkInfo | undefined> => {
+  try {
+    const links = await host.ip.json<IpLinkDetails[]>(['-d', 'link', 'show', 'dev', name], netns)
+    return links[0] ? toLinkInfo(links[0]) : undefined
+  } catch (err) {
+    if (isNotFound(err)) return undefined
+    throw err
+  }
+}
+
+/** listLinks returns every link of netns (`ip -j -d link show`). */
+export const listLinks = async (host: Host, netns: string | undefined): Promise<LinkInfo[]> => {
+  const links = await host.ip.json<IpLinkDetails[]>(['-d', 'link', 'show'], netns)
+  return links.flatMap((l) => toLinkInfo(l) ?? [])
+}
+
+/** The two ends of a pod's veth, and every link of the caller's namespace (read on the way). */
+export interface VethPeer {
+  pod: LinkInfo
+  peer: LinkInfo
+  hostLinks: LinkInfo[]
+}
+
+/** Why findVethPeer found no host end. */
+export type VethPeerProblem =
+  | { problem: 'no-link' }
+  /** the pod interface is not a veth (macvlan, ipvlan, a moved device...) */
+  | { problem: 'not-veth'; kind: string | undefined }
+  /** a veth whose peer is in the pod's own namespace */
+  | { problem: 'peer-in-pod' }
+  /** no veth in this namespace points back at the pod interface */
+  | { problem: 'peer-elsewhere'; peerIfindex: number }
+
+/**
+ * findVethPeer finds, in the caller's namespace, the other end of the veth `ifname` of the pod
+ * namespace `netns`: the pod end's link_index names the peer's ifindex, and the link with that
+ * ifindex here must be a veth whose own link_index is the pod end's ifindex (both directions, so
+ * an unrelated link that merely has the same number is never taken).
+ */
+export const findVethPeer = async (host: Host, ifname: string, netns: string): Promise<VethPeer | VethPeerProblem> => {
+  const pod = await readLinkInfo(host, ifname, netns)
+  if (!pod) return { problem: 'no-link' }
+  if (pod.kind !== 'veth') return { problem: 'not-veth', kind: pod.kind }
+  if (pod.peerIfindex === undefined) return { problem: 'peer-in-pod' }
+  const peerIfindex = pod.peerIfindex
+  const hostLinks = await listLinks(host, undefined)
+  const peer = hostLinks.find((l) => l.ifindex === peerIfindex)
+  if (!peer || peer.kind !== 'veth' || peer.peerIfindex !== pod.ifindex) return { problem: 'peer-elsewhere', peerIfindex }
+  return { pod, peer, hostLinks }
+}

@@ -1,0 +1,42 @@
+// CHECK: what ADD made is in place: the host end found through the pod's veth; into the pod, our
+// root tbf on it with the configured rate and burst; out of the pod, the ifb (recorded, or the
+// derived name) with our tbf at the configured rate and burst, and our redirect to it on the host
+// veth's ingress hook. Nothing configured → nothing to check (the reference crashed there, #1221).
+import { CniError, ErrorCode } from '../../src/cni/errors.js'
+import type { Host } from '../../src/host/types.js'
+import type { PluginRequest } from '../../src/skel/plugin.js'
+import { parseBandwidthConfig, type Shaping } from './config.js'
+import { ifbName, recordPath } from './names.js'
+import { readFilters, readQdiscs, requireHostVeth, requireNetns, requirePrevResult } from './observe.js'
+import { parseRecord } from './record.js'
+import { FILTER_PREF, burstMatches, filtersAt, isOurRedirect, rootState, tbfParams, type TcQdisc } from './tbf.js'
+
+/** checkBandwidth throws a code 100 CniError naming the first difference. */
+export const checkBandwidth = async (req: PluginRequest, host: Host): Promise<void> => {
+  const cfg = parseBandwidthConfig(req)
+  requirePrevResult(req)
+  if (!cfg.ingress && !cfg.egress) return
+  await requireNetns(host, cfg.netns)
+  const { peer: veth, hostLinks } = await requireHostVeth(host, cfg)
+  if (cfg.ingress) compareTbf(`${veth.name} (into the pod)`, (await readQdiscs(host, veth.name)) ?? [], cfg.ingress, veth.mtu)
+  if (cfg.egress) {
+    const text = await host.files.read(recordPath(cfg.dataDir, cfg.network, cfg.containerId, cfg.ifname))
+    const ifb = (text === undefined ? undefined : parseRecord(text))?.ifb ?? ifbName(cfg.network, cfg.containerId)
+    if (!hostLinks.some((l) => l.name === ifb && l.kind === 'ifb')) fail(`ifb ${ifb} does not exist`)
+    compareTbf(`${ifb} (out of the pod)`, (await readQdiscs(host, ifb)) ?? [], cfg.egress, veth.mtu)
+    const atPref = filtersAt(await readFilters(host, veth.name, 'ingress'), FILTER_PREF)
+    if (!isOurRedirect(atPref, ifb)) fail(`no redirect from ${veth.name} to ${ifb} (filter priority ${FILTER_PREF} on its ingress hook)`)
+  }
+}
+
+const compareTbf = (where: string, qdiscs: TcQdisc[], s: Shaping, mtu: number): void => {
+  const want = tbfParams(s, mtu)
+  const root = rootState(qdiscs)
+  if (root.state !== 'ours') return fail(`${where}: no bandwidth tbf at the root (found ${root.state === 'none' ? 'none' : root.kind})`)
+  if (root.params.rate !== want.rate) fail(`${where}: tbf rate is ${root.params.rate * 8} bits/s, configured ${want.rate * 8}`)
+  if (!burstMatches(root.params.burst, want)) fail(`${where}: tbf burst is ${root.params.burst} bytes, configured ${want.burst}`)
+}
+
+const fail = (details: string): never => {
+  throw new CniError(ErrorCode.PluginSpecific, 'bandwidth check failed', details)
+}

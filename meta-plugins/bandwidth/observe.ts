@@ -1,0 +1,74 @@
+// Reads shared by ADD, CHECK, DEL and GC: prevResult, the pod netns, the host end of the pod's
+// veth, and a device's qdiscs and filters (`tc -j`).
+import { CniError, ErrorCode, invalidConfig } from '../../src/cni/errors.js'
+import { getKey } from '../../src/cni/keys.js'
+import { toCurrentResult } from '../../src/cni/result-convert.js'
+import type { Result } from '../../src/cni/types.js'
+import { isNotFound, type Host } from '../../src/host/types.js'
+import { findVethPeer, type VethPeer } from '../../src/net/link.js'
+import type { PluginRequest } from '../../src/skel/plugin.js'
+import type { BandwidthConfig } from './config.js'
+import { isBatchSafeName } from './record.js'
+import type { TcFilter, TcQdisc } from './tbf.js'
+
+/** requirePrevResult returns the parsed prevResult; ADD and CHECK fail with code 7 without it. */
+export const requirePrevResult = (req: PluginRequest): Result => {
+  const raw = getKey(req.conf, 'prevResult')
+  if (raw === undefined || raw === null) throw new CniError(ErrorCode.InvalidConfig, 'Required prevResult missing', 'bandwidth must be called as a chained plugin')
+  try {
+    return toCurrentResult(raw, req.conf.cniVersion)
+  } catch (err) {
+    throw new CniError(ErrorCode.InvalidConfig, 'could not parse prevResult', err instanceof Error ? err.message : String(err))
+  }
+}
+
+/** requireNetns fails with code 4 when CNI_NETNS does not name a namespace. */
+export const requireNetns = async (host: Host, netns: string): Promise<void> => {
+  if (netns === '' || !(await host.netns.exists(netns))) {
+    throw new CniError(ErrorCode.InvalidEnvironment, 'invalid CNI_NETNS', `${JSON.stringify(netns)} is not a network namespace`)
+  }
+}
+
+/**
+ * requireHostVeth finds the host end of CNI_IFNAME's veth through the kernel (not the result:
+ * primary plugins such as amazon-vpc-cni long listed no host interface). Anything but a veth whose
+ * peer is in this namespace is a clear error: bandwidth shapes on the host end.
+ */
+export const requireHostVeth = async (host: Host, cfg: BandwidthConfig): Promise<VethPeer> => {
+  const found = await findVethPeer(host, cfg.ifname, cfg.netns)
+  const where = `${JSON.stringify(cfg.ifname)} in ${JSON.stringify(cfg.netns)}`
+  if ('problem' in found) {
+    switch (found.problem) {
+      case 'no-link':
+        throw new CniError(ErrorCode.InvalidEnvironment, 'invalid CNI_IFNAME', `interface ${where} not found`)
+      case 'not-veth':
+        throw invalidConfig(`bandwidth shapes traffic on the host end of a veth; interface ${where} is ${found.kind ? `a ${found.kind}` : 'not a veth'} (macvlan, ipvlan and host-device interfaces are not supported)`)
+      case 'peer-in-pod':
+        throw invalidConfig(`the veth peer of ${where} is in the same namespace, not on the host`)
+      case 'peer-elsewhere':
+        throw invalidConfig(`the veth peer of ${where} (ifindex ${found.peerIfindex}) is not in the namespace bandwidth runs in`)
+    }
+  }
+  if (!isBatchSafeName(found.peer.name)) throw invalidConfig(`host interface name ${JSON.stringify(found.peer.name)} cannot be passed to tc`)
+  return found
+}
+
+/** readQdiscs returns `tc -j qdisc show dev DEV`, or undefined when the device does not exist. */
+export const readQdiscs = async (host: Host, dev: string): Promise<TcQdisc[] | undefined> => {
+  try {
+    return await host.tc.json<TcQdisc[]>(['qdisc', 'show', 'dev', dev])
+  } catch (err) {
+    if (isNotFound(err)) return undefined
+    throw err
+  }
+}
+
+/** readFilters returns the filters of one hook of DEV ([] when there is none, or no device). */
+export const readFilters = async (host: Host, dev: string, hook: 'ingress' | 'egress'): Promise<TcFilter[]> => {
+  try {
+    return await host.tc.json<TcFilter[]>(['filter', 'show', 'dev', dev, hook])
+  } catch (err) {
+    if (isNotFound(err)) return []
+    throw err
+  }
+}

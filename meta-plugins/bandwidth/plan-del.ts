@@ -1,0 +1,40 @@
+// DEL: idempotent, no prevResult needed, never blocked by the rate values (they are not needed).
+// With a record: its host veth (when a veth of that name and ifindex still exists), clsact flag
+// and ifb. Without one (no ADD of ours, or a reference plugin's ADD): the host veth through the
+// veth peer when the pod netns is still there, and the reference-derived ifb name; our root tbf and
+// filter are recognised by their handle and priority, and a clsact we cannot prove is ours stays.
+import type { Host } from '../../src/host/types.js'
+import { findVethPeer } from '../../src/net/link.js'
+import type { Plan } from '../../src/plan/types.js'
+import type { PluginRequest } from '../../src/skel/plugin.js'
+import { cleanupSteps, liveHostVeth, liveIfb, type CleanupTarget } from './cleanup.js'
+import { parseBandwidthConfig } from './config.js'
+import { ifbName, recordPath } from './names.js'
+import { parseRecord } from './record.js'
+
+/** planDel returns the DEL plan (empty when nothing of this attachment is left). */
+export const planDel = async (req: PluginRequest, host: Host): Promise<Plan> => {
+  const cfg = parseBandwidthConfig(req, { rates: false })
+  const path = recordPath(cfg.dataDir, cfg.network, cfg.containerId, cfg.ifname)
+  const text = await host.files.read(path)
+  const record = text === undefined ? undefined : parseRecord(text)
+  const target: CleanupTarget = { clsact: false, ...(text !== undefined ? { recordPath: path } : {}) }
+  if (record) {
+    const [veth, ifb] = await Promise.all([liveHostVeth(host, record.hostVeth), liveIfb(host, record.ifb)])
+    if (veth) target.hostVeth = { name: veth.name, ifindex: veth.ifindex }
+    if (ifb) target.ifb = ifb
+    target.clsact = record.clsact === true
+  } else {
+    const [veth, ifb] = await Promise.all([hostVethOf(host, cfg.ifname, cfg.netns), liveIfb(host, ifbName(cfg.network, cfg.containerId))])
+    if (veth) target.hostVeth = veth
+    if (ifb) target.ifb = ifb
+  }
+  return { steps: await cleanupSteps(host, target) }
+}
+
+/** hostVethOf: the host end of the pod's veth, when the pod netns and the veth still exist. */
+const hostVethOf = async (host: Host, ifname: string, netns: string): Promise<{ name: string; ifindex: number } | undefined> => {
+  if (netns === '' || ifname === '' || !(await host.netns.exists(netns))) return undefined
+  const found = await findVethPeer(host, ifname, netns)
+  return 'problem' in found ? undefined : { name: found.peer.name, ifindex: found.peer.ifindex }
+}
