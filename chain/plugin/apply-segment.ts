@@ -6,8 +6,8 @@
 //    fails exactly where the same batches applied one after the other would, and the merge keeps
 //    track of which plugin each step serves, so the culprit is known without a retry.
 //  - DEL, GC: the plans before the culprit are done; what ran of the others is undone and each of
-//    them is applied alone with its `recover` (portmap retries DEL without foreign keys), every
-//    failure collected.
+//    them is applied alone with its `recover` (portmap retries DEL without foreign keys): DEL
+//    stops at the first that still fails (the spec halts a DEL there), GC collects every failure.
 import { CniError, asCniError } from '../../src/cni/errors.js'
 import type { Host } from '../../src/host/types.js'
 import { runPlan, undoApplied, type PlanRun } from '../../src/plan/apply.js'
@@ -79,8 +79,8 @@ export const explainSegmentFailure = async (failure: SegmentFailure, name: strin
   return new CniError(e.code, `plugins ${who} name=${JSON.stringify(name)} failed (add) in one nft transaction: ${e.msg}`, e.details)
 }
 
-/** applySegmentCleanup applies DEL or GC plans merged; see the file comment. Returns the failures. */
-export const applySegmentCleanup = async (items: Planned[], verb: Exclude<PlannedVerb, 'ADD'>, name: string, host: Host, warn: Warn): Promise<CniError[]> => {
+/** applySegmentCleanup applies DEL or GC plans merged; see the file comment. Returns the failures (one with `halt`). */
+export const applySegmentCleanup = async (items: Planned[], verb: Exclude<PlannedVerb, 'ADD'>, name: string, host: Host, warn: Warn, halt: boolean): Promise<CniError[]> => {
   const { plan, owners } = mergePlans(items.map((i) => i.plan))
   const run = await runPlan(plan, host)
   if (run.ok) {
@@ -99,6 +99,7 @@ export const applySegmentCleanup = async (items: Planned[], verb: Exclude<Planne
       for (const w of warnings) warn(`${meta.type}: ${w}`)
     } catch (err) {
       errors.push(wrapPluginError(err, verb, meta.type, name))
+      if (halt) break
     }
   }
   // an undo that failed matters only if a plan then failed too (otherwise it was applied again whole)

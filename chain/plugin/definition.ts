@@ -3,8 +3,8 @@
 //   {"type":"chain","capabilities":{...},"plugins":[{"type":"tuning",...},{"type":"portmap",...}]}
 // Sub-plugin stdin is built as the executor builds it (name and cniVersion injected, the chain's
 // runtimeConfig filtered by each sub-plugin's declared capabilities). ADD runs in order threading
-// prevResult, DEL in reverse with the chain's prevResult for all and goes on past errors, CHECK in
-// order, GC and STATUS over all. Consecutive built-in sub-plugins are planned first and applied as
+// prevResult, DEL in reverse with the chain's prevResult for all and halts at the first error (as
+// the spec and libcni do for a list), CHECK in order, GC and STATUS over all. Consecutive built-in sub-plugins are planned first and applied as
 // one merged plan (apply-segment.ts); other types run as binaries from CNI_PATH. A failed ADD
 // undoes everything the sub-chain did (add-journal.ts), like a failed standalone ADD.
 import { CniError, ErrorCode } from '../../src/cni/errors.js'
@@ -112,9 +112,13 @@ export const createChainPlugin = (deps: ChainDeps): PluginDefinition => {
   const runExternal = async (verb: Verb, req: PluginRequest, sub: Sub, conf: JsonObject): Promise<JsonObject | undefined> =>
     deps.runner.run(verb, sub.type, conf, callEnvOf(req))
 
-  /** plansOf plans DEL or GC for a built-in segment, collecting planning errors. */
-  const plansOf = async (verb: 'DEL' | 'GC', req: PluginRequest, subs: Sub[], prev: Result | undefined, host: Host, errors: CniError[]) => {
+  /**
+   * plansOf plans DEL or GC for a built-in segment, collecting planning errors; with `halt` (DEL)
+   * it stops at the first one, so only the plugins before it (in DEL order) are planned.
+   */
+  const plansOf = async (verb: 'DEL' | 'GC', req: PluginRequest, subs: Sub[], prev: Result | undefined, host: Host, halt: boolean) => {
     const items: Planned[] = []
+    const errors: CniError[] = []
     for (const sub of subs) {
       try {
         checkSubVersion(sub, req.conf.cniVersion)
@@ -123,9 +127,10 @@ export const createChainPlugin = (deps: ChainDeps): PluginDefinition => {
         items.push({ meta, req: subReq, plan: await meta.plan(verb, subReq, host) })
       } catch (err) {
         errors.push(wrapPluginError(err, verb, sub.type, req.conf.name))
+        if (halt) break
       }
     }
-    return items
+    return { items, errors }
   }
 
   const add = async (req: PluginRequest, host: Host): Promise<Result> => {
@@ -179,9 +184,12 @@ export const createChainPlugin = (deps: ChainDeps): PluginDefinition => {
     return result
   }
 
-  // DEL and GC: every sub-plugin runs, failures are collected (DEL in reverse order)
+  // DEL halts at the first failing sub-plugin (reverse order), as the spec's "Deleting an
+  // attachment" and libcni do: the runtime retries the whole DEL. GC runs every sub-plugin and
+  // reports all failures, as libcni's GCNetworkList.
   const cleanup = async (verb: 'DEL' | 'GC', req: PluginRequest, host: Host): Promise<void> => {
     const { conf } = req
+    const halt = verb === 'DEL'
     const prev = verb === 'DEL' && conf.prevResult ? normalize(conf.prevResult, conf.cniVersion) : undefined
     const subs = parseSubPlugins(conf, deps)
     const errors: CniError[] = []
@@ -192,10 +200,13 @@ export const createChainPlugin = (deps: ChainDeps): PluginDefinition => {
         } catch (err) {
           errors.push(wrapPluginError(err, verb, seg.sub.type, conf.name))
         }
-        continue
+      } else {
+        // with halt, a planning error comes after the plugins planned before it have been applied
+        const planned = await plansOf(verb, req, seg.subs, prev, host, halt)
+        if (planned.items.length > 0) errors.push(...(await applySegmentCleanup(planned.items, verb, conf.name, host, warn, halt)))
+        errors.push(...planned.errors)
       }
-      const items = await plansOf(verb, req, seg.subs, prev, host, errors)
-      if (items.length > 0) errors.push(...(await applySegmentCleanup(items, verb, conf.name, host, warn)))
+      if (halt && errors.length > 0) throw errors[0]
     }
     if (errors.length > 0) throw joinErrors(errors)
   }

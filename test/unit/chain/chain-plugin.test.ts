@@ -226,20 +226,43 @@ t.test('ADD: undo steps that fail are listed in the error details', async (t) =>
   t.equal(json.details, `rollback incomplete, 1 undo(s) failed, still on the host: sysctl net/fa-ADD=0 (in ${P}): sysctl net/fa-ADD: sysctl: permission denied on key "net/fa-ADD"`)
 })
 
-t.test('DEL: reverse order, the chain\'s prevResult for every sub-plugin, errors collected', async (t) => {
+t.test('DEL: reverse order, the chain\'s prevResult for every sub-plugin; an external failure halts it', async (t) => {
   const dir = t.testdir()
-  const { seen, host, call } = setup({ fb: { failOn: ['DEL'] } })
+  const { seen, host, call } = setup()
   const log = join(dir, 'log')
   writeFileSync(log, '')
   const { code, json } = await call('DEL', chainConf([{ type: 'fa' }, { type: 'recorder', tag: 'ext', log, fail: { DEL: 11 } }, { type: 'fb' }, { type: 'fc' }]))
   t.equal(code, 1)
-  t.equal(json.code, 7, 'first failure in DEL order')
-  t.match(json.msg, /type="fb" name="n1" failed \(delete\): fb refuses.*type="recorder" name="n1" failed \(delete\): recorder ext failed/)
-  t.same(seen.map((s) => `${s.verb}:${s.type}`), ['DEL:fc', 'DEL:fb', 'DEL:fa'])
+  t.same([json.code, json.msg], [11, 'plugin type="recorder" name="n1" failed (delete): recorder ext failed'])
+  t.same(seen.map((s) => `${s.verb}:${s.type}`), ['DEL:fc', 'DEL:fb'], 'fa, before the failing plugin in the list, does not run (spec: halt)')
   for (const s of seen) t.same(s.conf.prevResult, prevResult)
   t.same(readLog(dir).map((l) => l.command), ['DEL'])
   t.same(readLog(dir)[0]?.stdin.prevResult, prevResult)
-  t.same(nftCalls(host).map((b) => JSON.stringify(b).match(/f[abc]-DEL/g)), [['fc-DEL'], ['fa-DEL']], 'fc and fa still applied')
+  t.same(trace(host), ['ip link set fc-DEL up', 'nft +fc-DEL', 'ip link set fb-DEL up', 'nft +fb-DEL'])
+})
+
+t.test('DEL: a planning error halts after the plugins planned before it were applied', async (t) => {
+  const dir = t.testdir()
+  const { seen, host, call } = setup({ fb: { failOn: ['DEL'] } })
+  const log = join(dir, 'log')
+  const { code, json } = await call('DEL', chainConf([{ type: 'fa' }, { type: 'recorder', tag: 'ext', log }, { type: 'fb' }, { type: 'fc' }]))
+  t.equal(code, 1)
+  t.same([json.code, json.msg], [7, 'plugin type="fb" name="n1" failed (delete): fb refuses'])
+  t.same(seen.map((s) => `${s.verb}:${s.type}`), ['DEL:fc', 'DEL:fb'])
+  t.same(trace(host), ['ip link set fc-DEL up', 'nft +fc-DEL'], 'fc (DEL order before fb) applied')
+  t.same(readLog(dir), [], 'the external before fa in DEL order never ran')
+})
+
+t.test('GC: every sub-plugin runs, failures are joined', async (t) => {
+  const dir = t.testdir()
+  const { seen, host, call } = setup({ fb: { failOn: ['GC'] } })
+  const log = join(dir, 'log')
+  const { code, json } = await call('GC', { ...chainConf([{ type: 'fa' }, { type: 'recorder', tag: 'ext', log, fail: { GC: 11 } }, { type: 'fb' }, { type: 'fc' }]), prevResult: undefined, 'cni.dev/valid-attachments': [] })
+  t.equal(code, 1)
+  t.equal(json.code, 11, 'the first failure\'s code')
+  t.match(json.msg, /type="recorder" name="n1" failed \(gc\): recorder ext failed.*type="fb" name="n1" failed \(gc\): fb refuses/)
+  t.same(seen.map((s) => `${s.verb}:${s.type}`), ['GC:fa', 'GC:fb', 'GC:fc'])
+  t.same(trace(host), ['ip link set fa-GC up', 'nft +fa-GC', 'ip link set fc-GC up', 'nft +fc-GC'])
 })
 
 t.test('DEL: a failed merged transaction: plugins before the culprit stay done, the rest run alone with recover', async (t) => {
