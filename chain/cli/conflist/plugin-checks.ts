@@ -5,6 +5,7 @@ import { CniError } from '../../../src/cni/errors.js'
 import type { PluginConf } from '../../../src/cni/types.js'
 import { SUPPORTED_VERSIONS } from '../../../src/cni/versions.js'
 import type { CniEnv } from '../../../src/skel/env.js'
+import { parseBandwidthConfig } from '../../../meta-plugins/bandwidth/config.js'
 import { parseFirewallConfig } from '../../../meta-plugins/firewall/config.js'
 import { parsePortmapConfig } from '../../../meta-plugins/portmap/config.js'
 import { parseTuningConfig } from '../../../meta-plugins/tuning/config.js'
@@ -23,6 +24,7 @@ type Check = (conf: PluginConf, stdin: string) => void
 const CHECKS: Partial<Record<OurType, Check>> = {
   tuning: (conf, stdin) => void parseTuningConfig({ env: VALIDATE_ENV, conf, stdin }, { sysctls: true }),
   portmap: (conf) => void parsePortmapConfig(conf, VALIDATE_ENV.ifname),
+  bandwidth: (conf, stdin) => void parseBandwidthConfig({ env: VALIDATE_ENV, conf, stdin }, { rates: true }),
   firewall: (conf) => void parseFirewallConfig(conf),
 }
 

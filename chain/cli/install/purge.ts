@@ -7,6 +7,7 @@ import { isObject } from '../../../src/cni/keys.js'
 import { listCachedAttachments } from '../../../src/cni/cache.js'
 import type { Host } from '../../../src/host/types.js'
 import { del, tableObj, type NftFamily } from '../../../src/nft/build.js'
+import { DEFAULT_DATA_DIR as BANDWIDTH_DATA_DIR } from '../../../meta-plugins/bandwidth/config.js'
 import { DEFAULT_STATE_DIR as FIREWALL_STATE_DIR } from '../../../meta-plugins/firewall/config.js'
 import { DEFAULT_STATE_DIR } from '../../../meta-plugins/portmap/config.js'
 import { DEFAULT_DATA_DIR } from '../../../meta-plugins/tuning/config.js'
@@ -21,17 +22,20 @@ export const PURGED_TABLES: readonly { family: NftFamily; prefix: string }[] = [
 
 /**
  * A state dir and its layout: portmap and firewall keep `attachments/<chain>` per pod (portmap
- * also `localnet/`), tuning keeps `<containerID>_<ifname>.json` records.
+ * also `localnet/`), tuning and bandwidth keep one `*.json` record per pod.
  */
 export interface StateDir {
-  type: 'portmap' | 'firewall' | 'tuning'
+  type: 'portmap' | 'firewall' | 'tuning' | 'bandwidth'
   dir: string
 }
+
+const hasRecords = (s: StateDir): boolean => s.type === 'tuning' || s.type === 'bandwidth'
 
 export const DEFAULT_STATE_DIRS: readonly StateDir[] = [
   { type: 'portmap', dir: DEFAULT_STATE_DIR },
   { type: 'firewall', dir: FIREWALL_STATE_DIR },
   { type: 'tuning', dir: DEFAULT_DATA_DIR },
+  { type: 'bandwidth', dir: BANDWIDTH_DATA_DIR },
 ]
 
 /** stateDirsOf collects the state dirs the plugin configs name (stateDir, dataDir), plus defaults. */
@@ -40,7 +44,7 @@ export const stateDirsOf = (plugins: unknown[]): StateDir[] => {
   const visit = (p: unknown): void => {
     if (!isObject(p)) return
     if ((p.type === 'portmap' || p.type === 'firewall') && typeof p.stateDir === 'string') out.push({ type: p.type, dir: p.stateDir })
-    if (p.type === 'tuning' && typeof p.dataDir === 'string') out.push({ type: 'tuning', dir: p.dataDir })
+    if ((p.type === 'tuning' || p.type === 'bandwidth') && typeof p.dataDir === 'string') out.push({ type: p.type, dir: p.dataDir })
     if (p.type === 'chain' && Array.isArray(p.plugins)) p.plugins.forEach(visit)
   }
   plugins.forEach(visit)
@@ -78,12 +82,12 @@ const entries = async (dir: string): Promise<string[]> => readdir(dir).catch(() 
 
 /** podStateIn names per-pod state still in a state dir (a pod attached), or undefined. */
 const podStateIn = async (s: StateDir): Promise<string | undefined> => {
-  if (s.type !== 'tuning') {
+  if (!hasRecords(s)) {
     const live = await entries(join(s.dir, 'attachments'))
     return live.length > 0 ? `${join(s.dir, 'attachments')} has ${live.length} attachment(s)` : undefined
   }
   const records = (await entries(s.dir)).filter((f) => f.endsWith('.json'))
-  return records.length > 0 ? `${s.dir} has ${records.length} tuning record(s)` : undefined
+  return records.length > 0 ? `${s.dir} has ${records.length} ${s.type} record(s)` : undefined
 }
 
 export interface PurgeOptions {
@@ -125,7 +129,7 @@ export const purgeNodeState = async (host: Host, o: PurgeOptions): Promise<boole
       o.log(`left ${s.dir}: not a directory`)
       continue
     }
-    if (s.type !== 'tuning') {
+    if (!hasRecords(s)) {
       await rm(join(s.dir, 'attachments'), { recursive: true, force: true })
       await rm(join(s.dir, 'localnet'), { recursive: true, force: true })
     }

@@ -49,6 +49,7 @@ t.test("cni-chain's plugins are checked by their own parsers", async (t) => {
   t.same(validateText(list([{ type: 'bridge' }, { type: 'portmap', capabilities: { portMappings: true } }], { cniVersion: '0.2.0' })),
     [{ path: '$.plugins[1]', message: 'portmap: cniVersion "0.2.0" is not one cni-chain supports (0.3.0, 0.3.1, 0.4.0, 1.0.0, 1.1.0)' }])
   t.same(validateText(list([{ type: 'bridge' }, { type: 'bandwidth', capabilities: { bandwidth: true } }, { type: 'firewall' }])), [])
+  t.match(validateText(list([{ type: 'bridge' }, { type: 'bandwidth', ingressRate: -1 }])), [{ path: '$.plugins[1].ingressRate', message: /^bandwidth: / }], 'bandwidth')
   t.same(validateText(list([{ type: 'bridge' }, { type: 'firewall', ingressPolicy: 'closed' }])).map((p) => p.path), ['$.plugins[1]'], 'firewall')
   t.match(validateText(list([{ type: 'bridge' }, { type: 'firewall', ingressPolicy: 'closed' }]))[0]?.message, /^firewall: .*closed/)
   t.same(validateText(list([{ type: 'calico', mtu: 'whatever' }])), [], 'other plugins are not ours to judge')
