@@ -121,6 +121,7 @@ if (e2eSkip) {
   interface StateDirs {
     portmap: string
     tuning: string
+    bandwidth: string
   }
 
   const tuning = (s: StateDirs) => JSON.stringify({ type: 'tuning', mtu: 1400, dataDir: s.tuning })
@@ -135,8 +136,9 @@ if (e2eSkip) {
         text: `${JSON.stringify(bridgeConflist(topo, { name: 'cbr0', cniVersion: '0.3.1', subnet: '10.244.1.0/24', plugins: [portmap(s)] }), null, 2)}\n`,
       }),
       decoys: { '20-other.conflist': '{"cniVersion":"1.0.0","name":"other","plugins":[{"type":"bridge"}]}\n' },
-      install: (s) => ['--plugin', tuning(s)],
-      expected: ['bridge', 'portmap', 'tuning'],
+      // bandwidth declared but the pod asks for no shaping: the chain passes through it unchanged
+      install: (s) => ['--plugin', tuning(s), '--plugin', JSON.stringify({ type: 'bandwidth', capabilities: { bandwidth: true }, dataDir: s.bandwidth })],
+      expected: ['bridge', 'portmap', 'tuning', 'bandwidth'],
     },
     {
       label: 'k3s',
@@ -167,7 +169,7 @@ if (e2eSkip) {
         const topo = await createTopology(t)
         const bin = join(topo.dir, 'opt-cni-bin')
         const conf = join(topo.dir, 'net.d')
-        const state: StateDirs = { portmap: join(topo.dir, 'portmap-state'), tuning: join(topo.dir, 'tuning-state') }
+        const state: StateDirs = { portmap: join(topo.dir, 'portmap-state'), tuning: join(topo.dir, 'tuning-state'), bandwidth: join(topo.dir, 'bandwidth-state') }
         await mkdir(bin)
         await mkdir(conf)
         const primary = spec.file(topo, state)
@@ -198,13 +200,13 @@ if (e2eSkip) {
         const del = await cnirun(node, 'del', path, pod, { containerId: `inst-${spec.label}`, capArgs })
         t.equal(del.exitCode, 0, `DEL: ${del.stderr}${del.stdout}`)
 
-        const un = await cniChain(['uninstall', '--bin-dir', bin, '--purge', '--cache-dir', topo.cacheDir, '--state-dir', `${state.portmap},${state.tuning}`], topo)
+        const un = await cniChain(['uninstall', '--bin-dir', bin, '--purge', '--cache-dir', topo.cacheDir, '--state-dir', `${state.portmap},${state.tuning},${state.bandwidth}`], topo)
         t.equal(un.exitCode, 0, `uninstall: ${un.stderr}`)
         t.match(un.stdout, /deleted nft table\(s\) inet cni_portmap_v\d+/)
         t.same(snapshot(conf), { ...confBefore, [primary.name]: snapshot(conf)[primary.name] }, 'no other conf file changed')
         t.equal(await readFile(path, 'utf8'), primary.text, 'the primary conflist is back byte for byte')
         t.same(readdirSync(bin), [], 'the bin dir is empty again')
-        t.notOk(existsSync(state.portmap) || existsSync(state.tuning), 'state dirs purged')
+        t.notOk(existsSync(state.portmap) || existsSync(state.tuning) || existsSync(state.bandwidth), 'state dirs purged')
         t.equal(await nftRuleset(topo.node), rulesetBefore, "the node's ruleset is as before the install")
       })
     }
