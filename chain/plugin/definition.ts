@@ -168,20 +168,26 @@ export const createChainPlugin = (deps: ChainDeps): PluginDefinition => {
     }
   }
 
-  /** addExternal runs an external sub-plugin's ADD; on success the journal can DEL it again. */
+  /** addExternal runs an external sub-plugin's ADD; once it succeeded, the journal can DEL it again. */
   const addExternal = async (req: PluginRequest, sub: Sub, prev: Result | undefined, journal: AddJournal): Promise<Result> => {
     const { conf } = req
     let out: JsonObject | undefined
     try {
       out = await runExternal('ADD', req, sub, subConf(conf, sub, prev))
-      if (!out) throw new CniError(ErrorCode.DecodingFailure, 'plugin printed no result')
     } catch (err) {
       throw wrapPluginError(err, 'ADD', sub.type, conf.name)
     }
-    const result = normalize(out, conf.cniVersion)
-    // its DEL gets its own ADD result as prevResult: what a runtime would pass had the chain ended there
-    journal.external(`DEL of plugin ${pluginDescription(sub.type, conf.name)}`, () => runExternal('DEL', req, sub, subConf(conf, sub, result)))
-    return result
+    // its DEL gets its own ADD result as prevResult (what a runtime would pass had the chain ended
+    // there), or what it was given when that result is unusable
+    let result: Result | undefined
+    journal.external(`DEL of plugin ${pluginDescription(sub.type, conf.name)}`, () => runExternal('DEL', req, sub, subConf(conf, sub, result ?? prev)))
+    try {
+      if (!out) throw new CniError(ErrorCode.DecodingFailure, 'plugin printed no result')
+      result = normalize(out, conf.cniVersion)
+      return result
+    } catch (err) {
+      throw wrapPluginError(err, 'ADD', sub.type, conf.name)
+    }
   }
 
   // DEL halts at the first failing sub-plugin (reverse order), as the spec's "Deleting an

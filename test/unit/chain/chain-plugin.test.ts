@@ -181,6 +181,16 @@ t.test('ADD: an external failing after built-ins: the built-ins are undone', asy
   t.same(readLog(dir).map((c) => c.command), ['ADD'], 'a failed external is not DELeted by the chain (its own ADD rolled back)')
 })
 
+t.test('ADD: an external that succeeds without a result fails the ADD; everything is undone', async (t) => {
+  const { host, call } = setup({ fa: { steps: (v) => [sysctlStep(`fa-${v}`)] } })
+  host.sysctls.set(`${P}|net/fa-ADD`, '0')
+  const { code, json } = await call('ADD', chainConf([{ type: 'fa' }, { type: 'empty-stdout' }]))
+  t.equal(code, 1)
+  t.same([json.code, json.msg], [6, 'plugin type="empty-stdout" name="n1" failed (add): plugin printed no result'])
+  t.equal(host.sysctls.get(`${P}|net/fa-ADD`), '0')
+  t.notMatch(json.details ?? '', /rollback incomplete/, 'its DEL (exit 0) succeeded')
+})
+
 t.test('ADD: recover explains the failure after the whole chain was rolled back', async (t) => {
   let seenAtRecover: string | undefined
   const { host, call } = setup({
