@@ -5,6 +5,7 @@ import { isObject } from '../../../src/cni/keys.js'
 import type { JsonObject } from '../../../src/cni/types.js'
 import { addList } from '../../executor.js'
 import { loadNetwork } from '../../conf-load.js'
+import { dryRun, dryRunOptions, type DryRunOptions } from '../dry-run.js'
 import { type AttachmentOptions, attachmentOptions, confDirOf, executorDeps, networkOf, runtimeArgsOf } from '../runtime.js'
 
 interface AddOptions extends AttachmentOptions {
@@ -28,14 +29,15 @@ const withAnnotations = (capabilityArgs: JsonObject, flags: readonly string[] | 
 }
 
 /** addCommand runs ADD over the list and prints the final result JSON. */
-export const addCommand: CommandModule<object, AddOptions> = {
+export const addCommand: CommandModule<object, AddOptions & DryRunOptions> = {
   command: 'add <network> <netns>',
   describe: 'add a network to a namespace (prints the result)',
-  builder: (y) => attachmentOptions(y)
+  builder: (y) => dryRunOptions(attachmentOptions(y))
     .option('annotation', { type: 'string', array: true, describe: `pod annotation KEY=VALUE, repeatable; passed as the ${POD_ANNOTATIONS} capability (e.g. kubernetes.io/ingress-bandwidth=10M)` }) as never,
   handler: async (argv) => {
     const rt = runtimeArgsOf(argv) // names and paths checked before anything is read
     rt.capabilityArgs = withAnnotations(rt.capabilityArgs, argv.annotation)
+    if (argv['dry-run']) return dryRun('ADD', argv, rt)
     const list = await loadNetwork(networkOf(argv), confDirOf(argv))
     const result = await addList(list, rt, executorDeps(argv))
     process.stdout.write(JSON.stringify(result, null, 2) + '\n')
