@@ -16,7 +16,7 @@ import { createRealHost } from '../../src/host/real.js'
 import type { FileHost, Host } from '../../src/host/types.js'
 import { netnsProblem } from '../../src/skel/netns-check.js'
 import { loadNetwork } from '../conf-load.js'
-import { addList, checkList, delList, type ExecutorDeps } from '../executor.js'
+import { addList, checkList, delList, type ExecutorDeps, type RuntimeArgs } from '../executor.js'
 import { recordingResolver } from '../fixtures/engine.js'
 import { formatJson } from '../fixtures/format.js'
 import { memFiles } from '../fixtures/mem-files.js'
@@ -36,7 +36,7 @@ export interface DryRunOptions {
 export const dryRunOptions = <T>(y: Argv<T>) =>
   y
     .option('dry-run', { type: 'boolean', default: false, describe: 'print the plans the plugins would apply, and change nothing' })
-    .option('prev-result', { type: 'string', describe: 'with --dry-run: the interface plugin\'s ADD result (a JSON file); then no delegate plugin runs, and no root is needed' })
+    .option('prev-result', { type: 'string', implies: 'dry-run', describe: 'with --dry-run: the interface plugin\'s ADD result (a JSON file); then no delegate plugin runs, and no root is needed' })
 
 const readPrevResult = async (path: string): Promise<JsonObject> => {
   let v: unknown
@@ -95,8 +95,7 @@ export interface DryRunReport {
  * dryRunReport runs `verb` as the add / check / del command would, changing nothing. `useFake`:
  * read from the semantic fake built from --prev-result (the CLI does when not root).
  */
-export const dryRunReport = async (verb: DryRunReport['dryRun'], argv: AttachmentOptions & DryRunOptions, useFake: boolean): Promise<DryRunReport> => {
-  const rt = runtimeArgsOf(argv) // names and paths checked before anything is read
+export const dryRunReport = async (verb: DryRunReport['dryRun'], argv: AttachmentOptions & DryRunOptions, rt: RuntimeArgs, useFake: boolean): Promise<DryRunReport> => {
   if (argv.builtins === false) throw new CniError(ErrorCode.InvalidEnvironment, '--dry-run runs the built-in plugins in process', '--no-builtins cannot be combined with it')
   const list = await loadNetwork(networkOf(argv), confDirOf(argv))
   const prev = argv['prev-result'] ? await readPrevResult(argv['prev-result']) : undefined
@@ -144,9 +143,12 @@ export const dryRunReport = async (verb: DryRunReport['dryRun'], argv: Attachmen
   return { ...report, plans: log.plans }
 }
 
-/** dryRun prints the report of a dry run; a verb that failed still exits 1 with its error. */
-export const dryRun = async (verb: DryRunReport['dryRun'], argv: AttachmentOptions & DryRunOptions): Promise<void> => {
-  const report = await dryRunReport(verb, argv, process.getuid?.() !== 0)
+/**
+ * dryRun prints the report of a dry run; a verb that failed still exits 1 with its error. `rt`:
+ * the command's runtime args (checked before anything is read).
+ */
+export const dryRun = async (verb: DryRunReport['dryRun'], argv: AttachmentOptions & DryRunOptions, rt: RuntimeArgs = runtimeArgsOf(argv)): Promise<void> => {
+  const report = await dryRunReport(verb, argv, rt, process.getuid?.() !== 0)
   const { error, ...rest } = report
   process.stdout.write(formatJson({ ...rest, ...(error ? { error } : {}) }))
   if (error) throw new CniError(error.code, error.msg, error.details)
