@@ -40,7 +40,7 @@ export interface ExecutorDeps {
   warn?: (text: string) => void
   /**
    * why a netns path is not a network namespace (undefined: it is one); asked before ADD and
-   * CHECK. The CLI passes the real check (src/skel/netns-check.ts); tests on fake paths omit it.
+   * CHECK. The CLI passes the real check (src/host/netns.ts); tests on fake paths omit it.
    */
   inspectNetns?: (path: string) => Promise<string | undefined>
 }

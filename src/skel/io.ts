@@ -1,5 +1,5 @@
 // PluginIO: everything a plugin process reads or writes, injected so tests never touch process state.
-import { netnsProblem } from './netns-check.js'
+import { netnsProblem } from '../host/netns.js'
 
 export interface PluginIO {
   env: Record<string, string | undefined>

@@ -21,7 +21,7 @@ const onPath = (tool: string): boolean => {
 
 const reason = (): string | false => {
   const uid = process.getuid?.()
-  if (uid !== 0) return `e2e tests need root (uid ${uid ?? 'unknown'}); run as root: sudo npm test`
+  if (uid !== 0) return `e2e tests need root (uid ${uid ?? 'unknown'}); run the tests as root: bash scripts/test.sh`
   const missing = [...TOOLS.filter((tool) => !onPath(tool)), ...PLUGINS.filter((p) => !executable(p))]
   if (missing.length > 0) return `e2e tests need ${missing.join(', ')} (scripts/test.sh installs them as root)`
   return false

@@ -3,7 +3,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import t from 'tap'
-import { netnsProblem } from '../../../src/skel/netns-check.js'
+import { netnsProblem } from '../../../src/host/netns.js'
 
 t.test('a namespace file passes; anything else is named with the reason', async (t) => {
   t.equal(await netnsProblem('/proc/self/ns/net'), undefined)
