@@ -21,9 +21,19 @@ export const ifbMac = (ifb: string): string => {
   return bytes.map((b) => b.toString(16).padStart(2, '0')).join(':')
 }
 
-/** recordFileName names the record of one attachment (no network name, id or ifname contains ':'). */
-export const recordFileName = (network: string, containerId: string, ifname: string): string =>
-  `${network}:${containerId}:${ifname}.json`
+/** Longest record name used as is (file names end at 255 bytes; container ids have no limit). */
+const MAX_READABLE_NAME = 200
+
+/**
+ * recordFileName names the record of one attachment: `<network>:<containerID>:<ifname>.json`
+ * (none of the three can contain ':'), or, when that is longer than 200 bytes, `~` and 128 bits of
+ * SHA-256 of the three (the record itself holds the full names).
+ */
+export const recordFileName = (network: string, containerId: string, ifname: string): string => {
+  const readable = `${network}:${containerId}:${ifname}.json`
+  if (Buffer.byteLength(readable) <= MAX_READABLE_NAME) return readable
+  return `~${createHash('sha256').update(`${network}\0${containerId}\0${ifname}`).digest('hex').slice(0, 32)}.json`
+}
 
 export const recordPath = (dataDir: string, network: string, containerId: string, ifname: string): string =>
   `${dataDir}/${recordFileName(network, containerId, ifname)}`

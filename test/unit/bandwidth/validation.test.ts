@@ -75,3 +75,15 @@ t.test('DEL with invalid rates still cleans up', async (t) => {
   t.equal(r.code, 0, r.stdout)
   t.same(hostState(host), before)
 })
+
+t.test('a 300-character container id: a hashed record name that fits, full names inside', async (t) => {
+  const host = podWorld()
+  const before = hostState(host)
+  const id = 'c'.repeat(300)
+  t.equal((await call(host, 'ADD', conf(BOTH), { containerId: id })).code, 0)
+  const names = await host.files.list('/run/cni/bandwidth')
+  t.match(names, [/^~[0-9a-f]{32}\.json$/])
+  t.equal(JSON.parse((await host.files.read(`/run/cni/bandwidth/${names[0]}`)) as string).containerId, id)
+  t.equal((await call(host, 'DEL', conf({}, { withPrev: false }), { containerId: id })).code, 0)
+  t.same(hostState(host), before)
+})
