@@ -8,13 +8,13 @@
 //  - the `chain` plugin hosting portmap + firewall does the same.
 //  - `cni-chain doctor` names the FORWARD DROP and the rule cni-chain added for it.
 //  - ingressPolicy on two networks with two bridges: open, same-bridge, isolated; the isolation
-//    chain stays while a pod of its bridge lives and goes with the last one.
+//    chain stays while a pod of its bridge lives and goes with the last one; GC on real nft.
 import { existsSync } from 'node:fs'
 import { readdir, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import t, { type Test } from 'tap'
 import {
-  cnirun, createPod, createTopology, e2eSkip, repoRoot, run, runOk, startTcpEcho, tcpRoundTrip, writeConf,
+  cnirun, createPod, createTopology, e2eSkip, repoRoot, run, runOk, runPlugin, startTcpEcho, tcpRoundTrip, writeConf,
   type Netns, type Topology,
 } from './lib/harness.js'
 
@@ -200,5 +200,23 @@ if (e2eSkip) {
         t.notMatch(after, /"elem"/, 'no map element left (isolated, pods4, bridge table)')
       })
     }
+
+    await t.test('GC (the plugin alone): attachments not listed go; no list removes nothing', async (t) => {
+      const foo = await conf('foo', 'same-bridge')
+      for (const i of [0, 1]) t.equal((await cnirun(topo, 'add', foo, pods[i] as Netns, { containerId: `p${i}` })).exitCode, 0, `ADD ns${i}`)
+      const gc = (valid?: object[]) => runPlugin(topo, 'firewall', { CNI_COMMAND: 'GC' }, {
+        cniVersion: '1.1.0', name: 'foo', type: 'firewall', stateDir: join(topo.dir, 'fw'), ...(valid ? { 'cni.dev/valid-attachments': valid } : {}),
+      })
+      const chains = async () => ((await ruleset(node)).match(/"name": "(fw-[a-z2-7]{16}|iso-[^"]+)"/g) ?? []).length
+      t.equal(await chains(), 3, 'two attachment chains and the bridge\'s isolation chain')
+      t.equal((await gc()).exitCode, 0, 'GC without a list')
+      t.equal(await chains(), 3, 'removed nothing')
+      t.equal((await gc([{ containerID: 'p0', ifname: 'eth0' }])).exitCode, 0, 'GC keeping ns0')
+      t.equal(await chains(), 2, 'ns1\'s chain went; the isolation chain stays for ns0')
+      t.equal((await gc([])).exitCode, 0, 'GC with an empty list')
+      t.equal(await chains(), 0, 'nothing of the network left')
+      for (const i of [0, 1]) t.equal((await cnirun(topo, 'del', foo, pods[i] as Netns, { containerId: `p${i}` })).exitCode, 0, `DEL ns${i} after GC`)
+      t.notMatch(await ruleset(node), /"elem"/, 'no element left')
+    })
   })
 }
