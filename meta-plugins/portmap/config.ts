@@ -183,7 +183,9 @@ export const parsePortmapConfig = (conf: PluginConf, ifname: string): PortmapCon
     stateDir: ((top.stateDir as string | undefined) ?? DEFAULT_STATE_DIR).replace(/\/+$/, '') || '/',
     mappings: parseMappings(isObject(rc) ? getKey(rc, 'portMappings') : undefined),
   }
-  if (cfg.stateDir.split('/').includes('..')) throw invalidConfig('stateDir must not contain ".."')
+  if (!cfg.stateDir.startsWith('/') || cfg.stateDir.split('/').some((seg) => seg === '..' || seg === '.')) {
+    throw invalidConfig('stateDir must be an absolute path without "." or ".." segments')
+  }
   if (isObject(top.prevResult)) {
     try {
       cfg.prevResult = toCurrentResult(top.prevResult, conf.cniVersion)
