@@ -6,7 +6,7 @@
 //   DEL = [state file, firewalld sources, ONE nft transaction, then — isolation policies only — the
 //          bridge's isolation removal, EBUSY while other pods use it: ignored]  (nft last: before portmap)
 import { CniError, ErrorCode, invalidConfig } from '../../src/cni/errors.js'
-import { NO_GC_LIST_NOTE, validAttachments } from '../../src/cni/gc.js'
+import { keepEverything, validAttachments } from '../../src/cni/gc.js'
 import { isObject } from '../../src/cni/keys.js'
 import type { Host } from '../../src/host/types.js'
 import { chainObj, del } from '../../src/nft/build.js'
@@ -201,10 +201,7 @@ export const recoverDel = async (req: PluginRequest, host: Host, plan: Plan): Pr
 export const planGc = async (req: PluginRequest, host: Host): Promise<Plan> => {
   const cfg = parseFirewallConfig(req.conf)
   const valid = validAttachments(req.conf)
-  if (valid === undefined) {
-    process.stderr.write(`firewall: ${NO_GC_LIST_NOTE}\n`)
-    return emptyPlan()
-  }
+  if (valid === undefined) return keepEverything()
   const keep = new Set(valid.map((a) => podChainName(cfg.network, a.containerID, a.ifname)))
   const objs = await host.nft.list(tableArgs(TABLE))
   if (!objs) return emptyPlan()
