@@ -8,6 +8,7 @@
 // one merged plan (apply-segment.ts); other types run as binaries from CNI_PATH. A failed ADD
 // undoes everything the sub-chain did (add-journal.ts), like a failed standalone ADD.
 import { CniError, ErrorCode } from '../../src/cni/errors.js'
+import { VALID_ATTACHMENTS_KEYS } from '../../src/cni/gc.js'
 import { isObject } from '../../src/cni/keys.js'
 import { convertResult, toCurrentResult } from '../../src/cni/result-convert.js'
 import type { JsonObject, PluginConf, Result } from '../../src/cni/types.js'
@@ -33,8 +34,6 @@ export interface ChainDeps {
 
 type Sub = { type: string; entry: JsonObject; meta: MetaPlugin | undefined }
 type Segment = { builtin: true; subs: Sub[] } | { builtin: false; sub: Sub }
-
-const GC_KEYS = ['cni.dev/valid-attachments', 'cni.dev/attachments'] as const
 
 /** parseSubPlugins validates `plugins` (code 7) and resolves which ones run in-process. */
 const parseSubPlugins = (conf: PluginConf, deps: ChainDeps): Sub[] => {
@@ -75,7 +74,7 @@ const subConf = (conf: PluginConf, sub: Sub, prev: Result | undefined): JsonObje
   })
   // runtime-provided args (args.cni...) and GC's attachment lists reach every sub-plugin
   if (conf.args !== undefined && out.args === undefined) out.args = conf.args
-  for (const k of GC_KEYS) if (conf[k] !== undefined) out[k] = conf[k]
+  for (const k of VALID_ATTACHMENTS_KEYS) if (conf[k] !== undefined) out[k] = conf[k]
   return out
 }
 

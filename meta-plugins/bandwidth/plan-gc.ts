@@ -3,7 +3,7 @@
 // on the host veth (when it is still the recorded one), their clsact when ours and unused, their
 // ifb and their record. Records of other networks stay. No list at all removes nothing (the
 // runtime passed no GC arguments); an empty list means no attachment is valid.
-import { NO_GC_LIST_NOTE, validAttachments } from '../../src/cni/gc.js'
+import { keepEverything, validAttachments } from '../../src/cni/gc.js'
 import type { Host } from '../../src/host/types.js'
 import type { Plan, PlannedStep } from '../../src/plan/types.js'
 import type { PluginRequest } from '../../src/skel/plugin.js'
@@ -15,10 +15,7 @@ import { parseRecord } from './record.js'
 export const planGc = async (req: PluginRequest, host: Host): Promise<Plan> => {
   const cfg = parseBandwidthConfig(req, { rates: false })
   const valid = validAttachments(req.conf)
-  if (valid === undefined) {
-    process.stderr.write(`bandwidth: ${NO_GC_LIST_NOTE}\n`)
-    return { steps: [] }
-  }
+  if (valid === undefined) return keepEverything()
   const keep = new Set(valid.map((a) => `${a.containerID}\0${a.ifname}`))
   const steps: PlannedStep[] = []
   for (const name of await host.files.list(cfg.dataDir)) {

@@ -3,8 +3,8 @@
 // more, and what portmap v1 left (table inet cni_portmap_v1: maps anyip/hostip4/hostip6 → pm-
 // chains; pod chain names and state files are the same in both versions). DEL never looks at v1:
 // a v1 pod's chain stays until GC, which deletes the v1 table once no pod chain is left in it.
-import { CniError, ErrorCode } from '../../src/cni/errors.js'
-import { getKey, isObject } from '../../src/cni/keys.js'
+// No list at all removes nothing (the one GC rule, src/cni/gc.ts).
+import { keepEverything, validAttachments } from '../../src/cni/gc.js'
 import type { Host } from '../../src/host/types.js'
 import { del, tableObj } from '../../src/nft/build.js'
 import { removeChain } from '../../src/nft/ownership.js'
@@ -19,13 +19,6 @@ import { ipvsRefreshCommands, podDeleteCommands } from './rules.js'
 import { removeStateSteps } from './state.js'
 
 const TABLE_ARGS = ['table', TABLE.family, TABLE.table]
-
-/** validAttachments reads cni.dev/valid-attachments (or the spec tag's cni.dev/attachments). */
-const validAttachments = (conf: PluginRequest['conf']): { containerID: string; ifname: string }[] => {
-  const raw = getKey(conf, 'cni.dev/valid-attachments') ?? getKey(conf, 'cni.dev/attachments') ?? []
-  if (!Array.isArray(raw)) throw new CniError(ErrorCode.InvalidConfig, 'invalid network config', 'cni.dev/valid-attachments must be an array')
-  return raw.filter(isObject).map((a) => ({ containerID: String(getKey(a, 'containerID') ?? ''), ifname: String(getKey(a, 'ifname') ?? '') }))
-}
 
 /** staleChains: this network's pod chains not in `valid`, plus empty chains nothing points at (anyone's). */
 export const staleChains = (objs: readonly NftObject[], network: string, valid: Set<string>, targets: Set<string>): string[] =>
@@ -44,7 +37,9 @@ export const staleChains = (objs: readonly NftObject[], network: string, valid: 
  */
 export const planGc = async (req: PluginRequest, host: Host): Promise<Plan> => {
   const cfg = parsePortmapConfig(req.conf, '')
-  const valid = new Set(validAttachments(req.conf).map((a) => podChainName(cfg.network, a.containerID, a.ifname)))
+  const list = validAttachments(req.conf)
+  if (list === undefined) return keepEverything()
+  const valid = new Set(list.map((a) => podChainName(cfg.network, a.containerID, a.ifname)))
   const steps: PlannedStep[] = []
   const objs = await host.nft.list(TABLE_ARGS)
   if (objs) {

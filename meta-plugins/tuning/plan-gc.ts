@@ -1,8 +1,8 @@
 // GC (spec 1.1.0): remove the records of attachments that are not in cni.dev/valid-attachments.
 // The data dir may be shared by several networks, so only records this network wrote (their
 // `network` field) are candidates; records of other networks or of the reference plugin stay.
-import { invalidConfig } from '../../src/cni/errors.js'
-import { getKey, isObject } from '../../src/cni/keys.js'
+// No list at all removes nothing (the one GC rule, src/cni/gc.ts).
+import { keepEverything, validAttachments } from '../../src/cni/gc.js'
 import type { Host } from '../../src/host/types.js'
 import type { Plan, PlannedStep } from '../../src/plan/types.js'
 import type { PluginRequest } from '../../src/skel/plugin.js'
@@ -12,10 +12,9 @@ import { parseRecord, recordFileNames } from './record.js'
 /** planGc lists the data dir and plans the removal of stale records of this network. */
 export const planGc = async (req: PluginRequest, host: Host): Promise<Plan> => {
   const cfg = parseTuningConfig(req, { sysctls: false })
-  const rawValid = req.conf['cni.dev/valid-attachments']
-  // no list at all is not "nothing is valid": removing every record would be the wrong guess
-  if (rawValid === undefined || rawValid === null) return { steps: [] }
-  const valid = new Set(validAttachments(rawValid).flatMap((a) => recordFileNames(a.containerID, a.ifname)))
+  const list = validAttachments(req.conf)
+  if (list === undefined) return keepEverything()
+  const valid = new Set(list.flatMap((a) => recordFileNames(a.containerID, a.ifname)))
   const steps: PlannedStep[] = []
   for (const name of await host.files.list(cfg.dataDir)) {
     if (!name.endsWith('.json') || valid.has(name)) continue
@@ -25,15 +24,4 @@ export const planGc = async (req: PluginRequest, host: Host): Promise<Plan> => {
     if (record?.network === cfg.network) steps.push({ kind: 'remove-file', path })
   }
   return { steps }
-}
-
-const validAttachments = (raw: unknown): { containerID: string; ifname: string }[] => {
-  if (!Array.isArray(raw)) throw invalidConfig('cni.dev/valid-attachments must be an array')
-  return raw.map((a) => {
-    if (!isObject(a)) throw invalidConfig('cni.dev/valid-attachments entries must be objects')
-    const containerID = getKey(a, 'containerID')
-    const ifname = getKey(a, 'ifname')
-    if (typeof containerID !== 'string' || typeof ifname !== 'string') throw invalidConfig('cni.dev/valid-attachments entries need containerID and ifname strings')
-    return { containerID, ifname }
-  })
 }

@@ -5,6 +5,7 @@
 // stderr; an empty list means that no attachment of this network is valid.
 import { invalidConfig } from './errors.js'
 import { getKey, isObject } from './keys.js'
+import type { Plan } from '../plan/types.js'
 import type { JsonObject } from './types.js'
 
 export const VALID_ATTACHMENTS_KEYS = ['cni.dev/valid-attachments', 'cni.dev/attachments'] as const
@@ -35,3 +36,6 @@ export const validAttachments = (conf: JsonObject): ValidAttachment[] | undefine
 
 /** The line a plugin prints on stderr when GC keeps everything for want of a list. */
 export const NO_GC_LIST_NOTE = 'GC: no cni.dev/valid-attachments given, nothing removed'
+
+/** keepEverything is the GC plan when the config carries no list: no step, the note for stderr. */
+export const keepEverything = (): Plan => ({ steps: [], notes: [NO_GC_LIST_NOTE] })
