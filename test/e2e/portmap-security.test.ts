@@ -11,7 +11,7 @@ import { readFile, readdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import t, { type Test } from 'tap'
 import {
-  cnirun, createPod, createTopology, e2eSkip, nftRuleset, readSysctl, run, runOk, runPlugin, startTcpEcho, tcpRoundTrip,
+  cnirun, createPod, createTopology, e2eSkip, nftRuleset, readSysctl, repoRoot, run, runOk, runPlugin, startTcpEcho, tcpRoundTrip,
   writeConf, type Netns, type Topology,
 } from './lib/harness.js'
 
@@ -118,6 +118,18 @@ if (e2eSkip) {
       t.equal(await nftRuleset(topo.node), before2, 'the ruleset is as before')
     }
     t.ok(await tcpRoundTrip(topo.client, H, 9090), 'client → node:9090 still reaches pod2')
+    // run-time publishing follows the same rule: pod2 cannot publish node-address:8080 over pod1
+    const entry = join(topo.cacheDir, 'results', 'pmsec-pod2-eth0')
+    const cached = await readFile(entry, 'utf8')
+    const pub = await run(topo.node, process.execPath, [join(repoRoot, 'bin', 'cni-chain'), 'ports', 'publish', 'pod2', '8080:80/tcp', '--host-ip', H,
+      '--network', conf, '--cache-dir', topo.cacheDir], { env: { NODE_EXTRA_CA_CERTS: '' }, timeoutMs: 60_000 })
+    t.not(pub.exitCode, 0, 'ports publish of a held key fails')
+    t.match(pub.stdout + pub.stderr, /\b100\b/, `with code 100: ${pub.stderr.trim()}`)
+    t.match(pub.stdout + pub.stderr, /tcp\/8080@192\.168\.250\.1 is already mapped/)
+    t.match(pub.stdout + pub.stderr, /container pod1 /, 'naming pod1')
+    t.equal(await nftRuleset(topo.node), before2, 'the ruleset is as before')
+    t.equal(await readFile(entry, 'utf8'), cached, 'pod2\'s cache entry is as before')
+    t.ok(await tcpRoundTrip(topo.client, H, 8080), 'node:8080 still reaches pod1')
 
     // what the rule allows: another address of the port, and the other family's wildcard
     const pod3 = await wiredPod(t, topo, conf, 'pod3', [{ hostPort: 9090, containerPort: 91, hostIP: '127.0.0.1' }, { hostPort: 9090, containerPort: 91, hostIP: '::' }], [91])

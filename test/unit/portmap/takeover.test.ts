@@ -82,3 +82,23 @@ t.test('unpublishing one address of several: its shared chain is freed after the
 t.test('nextMappings refuses an overlap to another container port (code 7), as ADD does', async (t) => {
   t.throws(() => nextMappings([parseMappingSpec('8080:80')], [parseMappingSpec('8080:81', '10.0.0.1')], []), { code: 7 })
 })
+
+t.test('ports publish: a key another attachment holds is refused with code 100 naming it; nothing else is applied', async (t) => {
+  const { changePorts } = await import('../../../meta-plugins/portmap/publish.js')
+  const T = { family: 'inet', table: 'cni_portmap_v2' }
+  const owner = 'pm-aaaaaaaaaaaaaaaa'
+  const host = fakeFor({ responses: { 'nft -j list table inet cni_portmap_v2': [
+    { map: { ...T, name: 'ports4', elem: [[{ concat: ['tcp', 8080] }, { goto: { target: owner } }]] } },
+    { chain: { ...T, name: owner } },
+    { rule: { ...T, chain: owner, comment: 'k=tcp/8080 if=eth0 net=testnet cid=pod1', expr: [] } },
+  ] } })
+  host.failures.set('nft -j -f', 'Error: Could not process rule: File exists')
+  const live = {
+    portmap: { type: 'portmap', snat: false, stateDir: '/run/pmtest' }, network: 'testnet', cniVersion: '1.0.0', containerId: 'pod2',
+    ifname: 'eth0', netns: '/run/netns/pod2', prevResult: prevResult(['10.0.0.3/24']), current: [],
+  }
+  await t.rejects(changePorts(host, live, [parseMappingSpec('8080:80', '192.168.0.9')], []),
+    { code: 100, msg: 'host port tcp/8080@192.168.0.9 is already mapped', details: /owned by container pod1 .* for tcp\/8080;/ })
+  t.equal(host.calls.filter((c) => c.tool === 'nft').length, 1, 'one transaction tried')
+  t.equal(host.files.contents.size, 0, 'the record written first is gone again')
+})
