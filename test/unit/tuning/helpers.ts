@@ -1,7 +1,8 @@
-// Test helpers for tuning: a FakeHost whose pod interface keeps state (ip link set changes what
-// `ip -j -d link show` answers), a counter of host reads, and runPlugin with fake IO.
-import { createFakeHost, keyFor, type FakeHost } from '../../../src/host/fake.js'
-import { HostError, type Host } from '../../../src/host/types.js'
+// Test helpers for tuning: the semantic fake host (src/host/fake/) with the pod netns, its
+// sysctls and the pod interface, a few views the tests read it through (`link`, `sysctls`,
+// `sysctlIn`, `failures`), and runPlugin with fake IO.
+import { createSemanticHost, keyFor, type FakeCall, type SemanticHost } from '../../../src/host/fake/index.js'
+import type { Host } from '../../../src/host/types.js'
 import { pluginFromMeta } from '../../../src/plan/meta-plugin.js'
 import { runPlugin } from '../../../src/skel/run-plugin.js'
 import { tuningPlugin } from '../../../meta-plugins/tuning/plugin.js'
@@ -27,88 +28,71 @@ export const ORIGINAL_SYSCTLS: Record<string, string> = {
   'net/core/somaxconn': '4096',
 }
 
-export interface TuningHost extends FakeHost {
+export interface TuningHost extends Omit<SemanticHost, 'link'> {
+  /** the pod interface's attributes, live (assigning changes the interface; undefined removes it) */
   link: LinkModel | undefined
-  /** every read through the host (sysctl.read, ip.json, files.read/list, netns.exists) */
-  reads: string[]
+  /** the pod netns's sysctls by "NETNS|key" (the recording fake's keys) */
+  sysctls: { get(k: string): string | undefined; set(k: string, v: string): void; delete(k: string): boolean }
+  /** the namespaces that exist (deleting one makes its path stop being a network namespace) */
+  namespaces: { delete(path: string): boolean; clear(): void }
+  /** the next call whose "tool args[@netns]" key starts with a prefix fails with stderr (sysctl: "sysctl KEY@NETNS") */
+  failures: { set(prefix: string, stderr: string): void }
   sysctlIn(key: string): string | undefined
 }
 
-/** tuningHost builds a FakeHost with the pod netns, its sysctls and a stateful `dummy0`. */
-export const tuningHost = (opts: { link?: LinkModel | undefined; sysctls?: Record<string, string>; ifname?: string } = {}): TuningHost => {
-  const ifname = opts.ifname ?? IFNAME
-  const host = createFakeHost() as TuningHost
-  host.link = 'link' in opts ? opts.link && { ...opts.link } : { ...ORIGINAL_LINK }
-  host.reads = []
-  host.namespaces.add(NETNS)
-  for (const [k, v] of Object.entries(opts.sysctls ?? ORIGINAL_SYSCTLS)) host.sysctls.set(`${NETNS}|${k}`, v)
-  host.sysctlIn = (k) => host.sysctls.get(`${NETNS}|${k}`)
-  const showKey = keyFor('ip', ['-j', '-d', 'link', 'show', 'dev', ifname], NETNS)
-  const publish = (): void => {
-    const l = host.link
-    if (!l) return void host.responses.delete(showKey)
-    const flags = ['BROADCAST', 'MULTICAST', ...(l.allmulti ? ['ALLMULTI'] : []), ...(l.promisc ? ['PROMISC'] : []), 'UP', 'LOWER_UP']
-    // like iproute2, no txqlen key when it is 0
-    host.responses.set(showKey, [{ ifindex: 2, ifname, flags, mtu: l.mtu, ...(l.txqlen ? { txqlen: l.txqlen } : {}), address: l.address, min_mtu: 68, max_mtu: 65535 }])
-  }
-  publish()
-  const run = host.ip.run
-  // one command at a time so each success changes the model; failures are reported like a batch
-  host.ip.run = async (commands, netns, opts) => {
-    let firstError: unknown
-    for (const [i, c] of commands.entries()) {
-      try {
-        await run([c], netns) // records, and throws where a failure was planted
-        applyLinkSet(host, ifname, c, netns)
-        publish()
-      } catch (err) {
-        const e = err instanceof HostError && commands.length > 1 ? new HostError('ip', c, `${err.stderr}\nCommand failed -:${i + 1}`) : err
-        if (!opts?.continueOnError) throw e
-        firstError ??= e
-      }
-    }
-    if (firstError) throw firstError
-  }
-  const json = host.ip.json
-  host.ip.json = async <T>(args: string[], netns?: string): Promise<T> => {
-    host.reads.push(keyFor('ip', ['-j', ...args], netns))
-    publish()
-    return json<T>(args, netns)
-  }
-  const sysRead = host.sysctl.read
-  host.sysctl.read = async (keys, netns) => {
-    host.reads.push(keyFor('sysctl', keys, netns))
-    return sysRead(keys, netns)
-  }
-  const fread = host.files.read
-  host.files.read = async (p) => {
-    host.reads.push(`files read ${p}`)
-    return fread(p)
-  }
-  const flist = host.files.list
-  host.files.list = async (d) => {
-    host.reads.push(`files list ${d}`)
-    return flist(d)
-  }
-  const exists = host.netns.exists
-  host.netns.exists = async (p) => {
-    host.reads.push(`netns exists ${p}`)
-    return exists(p)
-  }
-  return host
+const callKey = (c: FakeCall): string => {
+  const args = c.tool === 'sysctl' ? [(c.args as string[])[0] as string] : (c.args as string[])
+  return keyFor(c.tool, args, c.netns)
 }
 
-const applyLinkSet = (host: TuningHost, ifname: string, c: string[], netns?: string): void => {
-  const [link, set, dev, name, attr, value] = c
-  if (link !== 'link' || set !== 'set' || dev !== 'dev' || name !== ifname || netns !== NETNS) return
-  const l = host.link
-  if (!l) throw new Error(`fake: Cannot find device "${ifname}"`)
-  if (attr === 'address') l.address = value as string
-  else if (attr === 'mtu') l.mtu = Number(value)
-  else if (attr === 'promisc') l.promisc = value === 'on'
-  else if (attr === 'allmulticast') l.allmulti = value === 'on'
-  else if (attr === 'txqueuelen') l.txqlen = Number(value)
-  else throw new Error(`fake: unknown attribute ${String(attr)}`)
+/** tuningHost: the pod netns with its sysctls and the interface `ifname` (ORIGINAL_LINK unless given; `link: undefined` = none). */
+export const tuningHost = (opts: { link?: LinkModel | undefined; sysctls?: Record<string, string>; ifname?: string } = {}): TuningHost => {
+  const ifname = opts.ifname ?? IFNAME
+  const fake = createSemanticHost()
+  const linkOf = fake.link
+  fake.addNamespace(NETNS)
+  // `host.link = undefined` removes the interface but, as the recording fake did, keeps its sysctls
+  // (on a kernel they go with it: tests that want that delete them, or use fake.removeLink)
+  const setLink = (l: LinkModel | undefined): void => {
+    const n = fake.world.namespaces.get(NETNS)
+    const kept = [...(n?.sysctls ?? [])]
+    if (linkOf(NETNS, ifname)) fake.removeLink(NETNS, ifname)
+    if (l) fake.addLink(NETNS, { name: ifname, kind: 'device', address: l.address, mtu: l.mtu, promisc: l.promisc, allmulti: l.allmulti, txqlen: l.txqlen, up: true })
+    for (const [k, v] of kept) n?.sysctls.set(k, v)
+  }
+  setLink('link' in opts ? opts.link : ORIGINAL_LINK)
+  fake.setSysctls(NETNS, opts.sysctls ?? ORIGINAL_SYSCTLS)
+
+  const live = (): LinkModel | undefined => {
+    if (!linkOf(NETNS, ifname)) return undefined
+    const view = {} as LinkModel
+    for (const k of ['address', 'mtu', 'promisc', 'allmulti', 'txqlen'] as const) {
+      Object.defineProperty(view, k, {
+        enumerable: true,
+        get: () => linkOf(NETNS, ifname)?.[k],
+        set: (v: never) => { const l = linkOf(NETNS, ifname); if (l) l[k] = v },
+      })
+    }
+    return view
+  }
+  const host = fake as unknown as TuningHost
+  Object.defineProperty(host, 'link', { enumerable: true, get: live, set: setLink })
+  const ns = (k: string): [string, string] => {
+    const at = k.indexOf('|')
+    return [k.slice(0, at), k.slice(at + 1)]
+  }
+  host.sysctls = {
+    get: (k) => fake.sysctlValue(ns(k)[0] || undefined, ns(k)[1]),
+    set: (k, v) => fake.setSysctls(ns(k)[0] || undefined, { [ns(k)[1]]: v }),
+    delete: (k) => fake.world.namespaces.get(ns(k)[0])?.sysctls.delete(ns(k)[1]) ?? false,
+  }
+  host.namespaces = {
+    delete: (path) => (fake.world.namespaces.has(path) && path !== '' ? (fake.removeNamespace(path), true) : false),
+    clear: () => { for (const path of [...fake.world.namespaces.keys()]) if (path !== '') fake.removeNamespace(path) },
+  }
+  host.failures = { set: (prefix, stderr) => fake.failWhen((c) => callKey(c).startsWith(prefix), { stderr }) }
+  host.sysctlIn = (k) => fake.sysctlValue(NETNS, k)
+  return host
 }
 
 export interface CallOpts {
@@ -156,4 +140,4 @@ export const conf = (version: string, extra: object, withPrev = true): Record<st
 })
 
 /** changeCalls is the list of effects the host received (reads excluded). */
-export const changeCalls = (host: FakeHost): unknown[] => host.calls.map((c) => [c.tool, c.args])
+export const changeCalls = (host: TuningHost): unknown[] => host.calls.map((c) => [c.tool, c.args])

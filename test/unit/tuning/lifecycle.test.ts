@@ -204,12 +204,7 @@ t.test('an MTU outside the interface\'s range is refused before any change', asy
   const r = await call(host, 'ADD', conf('1.0.0', { mtu: 65535, mac: 'c2:11:22:33:44:55' }))
   t.equal(r.code, 0, 'veth max is 65535')
   const host2 = tuningHost()
-  host2.responses.clear()
-  const orig = host2.ip.json
-  host2.ip.json = async <T>(args: string[], netns?: string): Promise<T> => {
-    const links = await orig<any[]>(args, netns)
-    return [{ ...links[0], max_mtu: 9000 }] as T
-  }
+  host2.world.namespaces.get(NETNS)!.links.find((l) => l.name === IFNAME)!.maxMtu = 9000
   const r2 = await call(host2, 'ADD', conf('1.0.0', { mtu: 9100 }))
   t.equal(r2.out.code, 7)
   t.match(r2.out.details, /outside the range 68-9000/)
