@@ -14,7 +14,7 @@ import { isObject } from '../../src/cni/keys.js'
 import type { JsonObject } from '../../src/cni/types.js'
 import { createRealHost } from '../../src/host/real.js'
 import type { FileHost, Host } from '../../src/host/types.js'
-import { netnsProblem } from '../../src/skel/netns-check.js'
+import { netnsProblem } from '../../src/host/netns.js'
 import { loadNetwork } from '../conf-load.js'
 import { addList, checkList, delList, type ExecutorDeps, type RuntimeArgs } from '../executor.js'
 import { recordingResolver } from '../fixtures/engine.js'
@@ -149,7 +149,7 @@ export const dryRunReport = async (verb: DryRunReport['dryRun'], argv: Attachmen
  */
 export const dryRun = async (verb: DryRunReport['dryRun'], argv: AttachmentOptions & DryRunOptions, rt: RuntimeArgs = runtimeArgsOf(argv)): Promise<void> => {
   const report = await dryRunReport(verb, argv, rt, process.getuid?.() !== 0)
-  const { error, ...rest } = report
-  process.stdout.write(formatJson({ ...rest, ...(error ? { error } : {}) }))
+  const { dryRun: verbDone, network, plans, result, error, notes } = report
+  process.stdout.write(formatJson({ dryRun: verbDone, network, plans, ...(result ? { result } : {}), ...(error ? { error } : {}), notes }))
   if (error) throw new CniError(error.code, error.msg, error.details)
 }
