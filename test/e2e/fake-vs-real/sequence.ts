@@ -263,6 +263,21 @@ export const runSequence = async (host: Host, env: Env): Promise<Observation[]> 
   await link('eth0', pod)
   await qdiscs('nope')
 
+  // -- the bandwidth plugin's forms: an ifb made with its MTU, MAC and queue length, a replaced tbf
+  //    with a handle and a rate in bytes/s, the redirect filter by pref, and the teardown
+  await ip([['link', 'add', 'name', 'ifb1', 'mtu', '1400', 'address', '02:aa:bb:cc:dd:ee', 'txqueuelen', '0', 'type', 'ifb'], ['link', 'set', 'dev', 'ifb1', 'up']])
+  await link('ifb1')
+  await qdiscs('ifb1')
+  await tc([['qdisc', 'replace', 'dev', 'ifb1', 'root', 'handle', 'bd00:', 'tbf', 'rate', '125000bps', 'burst', '15000', 'limit', '21250'],
+    ['qdisc', 'add', 'dev', 'vh', 'clsact'],
+    ['filter', 'add', 'dev', 'vh', 'ingress', 'pref', '49', 'protocol', 'all', 'u32', 'match', 'u32', '0', '0', 'action', 'mirred', 'egress', 'redirect', 'dev', 'ifb1']])
+  await qdiscs('ifb1')
+  await filters('vh')
+  await tc([['filter', 'del', 'dev', 'vh', 'ingress', 'pref', '49'], ['qdisc', 'del', 'dev', 'vh', 'clsact'], ['qdisc', 'del', 'dev', 'ifb1', 'root']])
+  await qdiscs('ifb1')
+  await ip([['link', 'del', 'dev', 'ifb1']])
+  await qdiscs('vh')
+
   // -- sysctls: existing keys only, a failing entry does not stop the others, integers checked
   await sysctls(undefined, SYSCTL_KEYS)
   await sysctls(pod, SYSCTL_KEYS)
