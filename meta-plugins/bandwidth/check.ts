@@ -3,7 +3,7 @@
 // derived name) with our tbf at the configured rate and burst, and our redirect to it on the host
 // veth's ingress hook. Nothing configured → nothing to check (the reference crashed there, #1221).
 import { CniError, ErrorCode } from '../../src/cni/errors.js'
-import type { Host } from '../../src/host/types.js'
+import type { ReadHost } from '../../src/host/types.js'
 import type { PluginRequest } from '../../src/skel/plugin.js'
 import { parseBandwidthConfig, type Shaping } from './config.js'
 import { ifbName, recordPath } from './names.js'
@@ -12,7 +12,7 @@ import { parseRecord } from './record.js'
 import { FILTER_PREF, burstMatches, filtersAt, isOurRedirect, rootState, tbfParams, type TcQdisc } from './tbf.js'
 
 /** checkBandwidth throws a code 100 CniError naming the first difference. */
-export const checkBandwidth = async (req: PluginRequest, host: Host): Promise<void> => {
+export const checkBandwidth = async (req: PluginRequest, host: ReadHost): Promise<void> => {
   const cfg = parseBandwidthConfig(req)
   requirePrevResult(req)
   if (!cfg.ingress && !cfg.egress) return

@@ -3,7 +3,7 @@
 // is still the veth ADD saw, the clsact qdisc when WE added it and nothing else is attached to
 // it, the ifb, then the record. Only objects that are there are planned, so applying never
 // fails on something already gone, and a second DEL plans nothing.
-import type { Host } from '../../src/host/types.js'
+import type { ReadHost } from '../../src/host/types.js'
 import { readLinkInfo, type LinkInfo } from '../../src/net/link.js'
 import type { PlannedStep } from '../../src/plan/types.js'
 import { readFilters, readQdiscs } from './observe.js'
@@ -22,20 +22,20 @@ export interface CleanupTarget {
 }
 
 /** liveHostVeth returns the recorded host veth when a veth with that name AND ifindex is here. */
-export const liveHostVeth = async (host: Host, v: { name: string; ifindex: number }): Promise<LinkInfo | undefined> => {
+export const liveHostVeth = async (host: ReadHost, v: { name: string; ifindex: number }): Promise<LinkInfo | undefined> => {
   const link = await readLinkInfo(host, v.name, undefined)
   return link && link.kind === 'veth' && link.ifindex === v.ifindex ? link : undefined
 }
 
 /** liveIfb returns name when an ifb of that name exists here. */
-export const liveIfb = async (host: Host, name: string | undefined): Promise<string | undefined> => {
+export const liveIfb = async (host: ReadHost, name: string | undefined): Promise<string | undefined> => {
   if (name === undefined) return undefined
   const link = await readLinkInfo(host, name, undefined)
   return link?.kind === 'ifb' ? name : undefined
 }
 
 /** hostVethSteps: the tc commands that take our objects off a host veth (reads its qdiscs and filters). */
-export const hostVethSteps = async (host: Host, dev: string, ownClsact: boolean): Promise<PlannedStep[]> => {
+export const hostVethSteps = async (host: ReadHost, dev: string, ownClsact: boolean): Promise<PlannedStep[]> => {
   const [qdiscs, ingress, egress] = await Promise.all([
     readQdiscs(host, dev), readFilters(host, dev, 'ingress'), ownClsact ? readFilters(host, dev, 'egress') : [],
   ])
@@ -51,7 +51,7 @@ export const hostVethSteps = async (host: Host, dev: string, ownClsact: boolean)
 }
 
 /** cleanupSteps plans the removal of everything in `t`, in an order that never strands a redirect. */
-export const cleanupSteps = async (host: Host, t: CleanupTarget): Promise<PlannedStep[]> => {
+export const cleanupSteps = async (host: ReadHost, t: CleanupTarget): Promise<PlannedStep[]> => {
   const steps: PlannedStep[] = t.hostVeth ? await hostVethSteps(host, t.hostVeth.name, t.clsact) : []
   if (t.ifb !== undefined) steps.push({ kind: 'ip', args: ['link', 'del', 'dev', t.ifb] })
   if (t.recordPath !== undefined) steps.push({ kind: 'remove-file', path: t.recordPath })

@@ -4,7 +4,7 @@ import { CniError, ErrorCode, invalidConfig } from '../../src/cni/errors.js'
 import { getKey } from '../../src/cni/keys.js'
 import { toCurrentResult } from '../../src/cni/result-convert.js'
 import type { Result } from '../../src/cni/types.js'
-import { isNotFound, type Host } from '../../src/host/types.js'
+import { isNotFound, type ReadHost } from '../../src/host/types.js'
 import { findVethPeer, type VethPeer } from '../../src/net/link.js'
 import type { PluginRequest } from '../../src/skel/plugin.js'
 import type { BandwidthConfig } from './config.js'
@@ -23,7 +23,7 @@ export const requirePrevResult = (req: PluginRequest): Result => {
 }
 
 /** requireNetns fails with code 4 when CNI_NETNS does not name a namespace. */
-export const requireNetns = async (host: Host, netns: string): Promise<void> => {
+export const requireNetns = async (host: ReadHost, netns: string): Promise<void> => {
   if (netns === '' || !(await host.netns.exists(netns))) {
     throw new CniError(ErrorCode.InvalidEnvironment, 'invalid CNI_NETNS', `${JSON.stringify(netns)} is not a network namespace`)
   }
@@ -34,7 +34,7 @@ export const requireNetns = async (host: Host, netns: string): Promise<void> => 
  * primary plugins such as amazon-vpc-cni long listed no host interface). Anything but a veth whose
  * peer is in this namespace is a clear error: bandwidth shapes on the host end.
  */
-export const requireHostVeth = async (host: Host, cfg: BandwidthConfig): Promise<VethPeer> => {
+export const requireHostVeth = async (host: ReadHost, cfg: BandwidthConfig): Promise<VethPeer> => {
   const found = await findVethPeer(host, cfg.ifname, cfg.netns)
   const where = `${JSON.stringify(cfg.ifname)} in ${JSON.stringify(cfg.netns)}`
   if ('problem' in found) {
@@ -54,7 +54,7 @@ export const requireHostVeth = async (host: Host, cfg: BandwidthConfig): Promise
 }
 
 /** readQdiscs returns `tc -j qdisc show dev DEV`, or undefined when the device does not exist. */
-export const readQdiscs = async (host: Host, dev: string): Promise<TcQdisc[] | undefined> => {
+export const readQdiscs = async (host: ReadHost, dev: string): Promise<TcQdisc[] | undefined> => {
   try {
     return await host.tc.json<TcQdisc[]>(['qdisc', 'show', 'dev', dev])
   } catch (err) {
@@ -64,7 +64,7 @@ export const readQdiscs = async (host: Host, dev: string): Promise<TcQdisc[] | u
 }
 
 /** readFilters returns the filters of one hook of DEV ([] when there is none, or no device). */
-export const readFilters = async (host: Host, dev: string, hook: 'ingress' | 'egress'): Promise<TcFilter[]> => {
+export const readFilters = async (host: ReadHost, dev: string, hook: 'ingress' | 'egress'): Promise<TcFilter[]> => {
   try {
     return await host.tc.json<TcFilter[]>(['filter', 'show', 'dev', dev, hook])
   } catch (err) {

@@ -9,7 +9,7 @@
 // repeated ADD replaces our tbfs and filter in place and reuses the ifb.
 import { CniError, ErrorCode, invalidConfig } from '../../src/cni/errors.js'
 import type { Result } from '../../src/cni/types.js'
-import type { Host } from '../../src/host/types.js'
+import type { ReadHost } from '../../src/host/types.js'
 import type { LinkInfo } from '../../src/net/link.js'
 import type { Plan, PlannedStep, Step } from '../../src/plan/types.js'
 import type { PluginRequest } from '../../src/skel/plugin.js'
@@ -23,7 +23,7 @@ import {
 } from './tbf.js'
 
 /** planAdd validates the request (nothing read before that), observes, and returns the ADD plan. */
-export const planAdd = async (req: PluginRequest, host: Host): Promise<Plan> => {
+export const planAdd = async (req: PluginRequest, host: ReadHost): Promise<Plan> => {
   const cfg = parseBandwidthConfig(req)
   const prev = requirePrevResult(req)
   if (!cfg.ingress && !cfg.egress) return { steps: [], result: prev }

@@ -3,7 +3,7 @@
 // and ifb. Without one (no ADD of ours, or a reference plugin's ADD): the host veth through the
 // veth peer when the pod netns is still there, and the reference-derived ifb name; our root tbf and
 // filter are recognised by their handle and priority, and a clsact we cannot prove is ours stays.
-import type { Host } from '../../src/host/types.js'
+import type { ReadHost } from '../../src/host/types.js'
 import { findVethPeer } from '../../src/net/link.js'
 import type { Plan } from '../../src/plan/types.js'
 import type { PluginRequest } from '../../src/skel/plugin.js'
@@ -13,7 +13,7 @@ import { ifbName, recordPath } from './names.js'
 import { parseRecord } from './record.js'
 
 /** planDel returns the DEL plan (empty when nothing of this attachment is left). */
-export const planDel = async (req: PluginRequest, host: Host): Promise<Plan> => {
+export const planDel = async (req: PluginRequest, host: ReadHost): Promise<Plan> => {
   const cfg = parseBandwidthConfig(req, { rates: false })
   const path = recordPath(cfg.dataDir, cfg.network, cfg.containerId, cfg.ifname)
   const text = await host.files.read(path)
@@ -33,7 +33,7 @@ export const planDel = async (req: PluginRequest, host: Host): Promise<Plan> => 
 }
 
 /** hostVethOf: the host end of the pod's veth, when the pod netns and the veth still exist. */
-const hostVethOf = async (host: Host, ifname: string, netns: string): Promise<{ name: string; ifindex: number } | undefined> => {
+const hostVethOf = async (host: ReadHost, ifname: string, netns: string): Promise<{ name: string; ifindex: number } | undefined> => {
   if (netns === '' || ifname === '' || !(await host.netns.exists(netns))) return undefined
   const found = await findVethPeer(host, ifname, netns)
   return 'problem' in found ? undefined : { name: found.peer.name, ifindex: found.peer.ifindex }

@@ -4,7 +4,7 @@
 // ifb and their record. Records of other networks stay. No list at all removes nothing (the
 // runtime passed no GC arguments); an empty list means no attachment is valid.
 import { keepEverything, validAttachments } from '../../src/cni/gc.js'
-import type { Host } from '../../src/host/types.js'
+import type { ReadHost } from '../../src/host/types.js'
 import type { Plan, PlannedStep } from '../../src/plan/types.js'
 import type { PluginRequest } from '../../src/skel/plugin.js'
 import { cleanupSteps, liveHostVeth, liveIfb } from './cleanup.js'
@@ -12,7 +12,7 @@ import { parseBandwidthConfig } from './config.js'
 import { parseRecord } from './record.js'
 
 /** planGc lists the data dir and plans the cleanup of every stale record of this network. */
-export const planGc = async (req: PluginRequest, host: Host): Promise<Plan> => {
+export const planGc = async (req: PluginRequest, host: ReadHost): Promise<Plan> => {
   const cfg = parseBandwidthConfig(req, { rates: false })
   const valid = validAttachments(req.conf)
   if (valid === undefined) return keepEverything()

@@ -7,14 +7,14 @@
 // Chosen automatically when `backend` is empty: firewalld when its table `inet firewalld` exists
 // (one `nft list tables`), else iptables when the iptables tool exists, else nftables.
 import { CniError, ErrorCode } from '../../src/cni/errors.js'
-import type { Host } from '../../src/host/types.js'
+import type { ReadHost } from '../../src/host/types.js'
 import type { PlannedStep } from '../../src/plan/types.js'
 import type { Backend, FirewallConfig } from './config.js'
 import { planIptables, parseRules, problems } from './iptables-rules.js'
 import type { PodAddrs } from './rules.js'
 
 /** chooseBackend: the configured backend, or the one this node calls for (see the file comment). */
-export const chooseBackend = async (cfg: Pick<FirewallConfig, 'backend'>, host: Host): Promise<Backend> => {
+export const chooseBackend = async (cfg: Pick<FirewallConfig, 'backend'>, host: ReadHost): Promise<Backend> => {
   if (cfg.backend) return cfg.backend
   const tables = (await host.nft.list(['tables'])) ?? []
   if (tables.some((o) => o.table?.family === 'inet' && o.table?.name === 'firewalld')) return 'firewalld'
@@ -29,7 +29,7 @@ export const sourceOf = (addr: string): string => (addr.includes(':') ? `${addr}
 
 const sources = (addrs: PodAddrs): string[] => [...addrs.v4, ...addrs.v6].map(sourceOf)
 
-const iptablesOf = (host: Host) => {
+const iptablesOf = (host: ReadHost) => {
   if (!host.iptables) throw new CniError(ErrorCode.Internal, 'firewall: backend iptables needs the iptables host seam')
   return host.iptables
 }
@@ -39,7 +39,7 @@ const iptablesOf = (host: Host) => {
  * family of the pod (with backend chosen automatically, a family without its tool is skipped: there
  * is no iptables drop to pass there). firewalld: each address as a source of the zone.
  */
-export const backendAddSteps = async (backend: Backend, explicit: boolean, cfg: Pick<FirewallConfig, 'mark' | 'adminChain' | 'zone'>, addrs: PodAddrs, host: Host): Promise<PlannedStep[]> => {
+export const backendAddSteps = async (backend: Backend, explicit: boolean, cfg: Pick<FirewallConfig, 'mark' | 'adminChain' | 'zone'>, addrs: PodAddrs, host: ReadHost): Promise<PlannedStep[]> => {
   if (backend === 'firewalld') {
     return sources(addrs).map((source) => ({
       kind: 'firewalld', op: 'add-source', zone: cfg.zone, source,
@@ -66,7 +66,7 @@ export const backendDelSteps = (backend: Backend, zone: string, addrs: PodAddrs)
     : []
 
 /** backendProblems: what CHECK finds missing outside our table ([] when all is well). */
-export const backendProblems = async (backend: Backend, cfg: Pick<FirewallConfig, 'mark' | 'adminChain' | 'zone'>, addrs: PodAddrs, host: Host): Promise<string[]> => {
+export const backendProblems = async (backend: Backend, cfg: Pick<FirewallConfig, 'mark' | 'adminChain' | 'zone'>, addrs: PodAddrs, host: ReadHost): Promise<string[]> => {
   if (backend === 'firewalld') {
     if (!host.firewalld) return ['no firewalld host seam']
     const out: string[] = []

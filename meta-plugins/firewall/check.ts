@@ -2,7 +2,7 @@
 // bridge table's chain), the maps its addresses live in, and the backend's accept; compare with
 // what ADD would write now. Never lists other chains.
 import { CniError, ErrorCode } from '../../src/cni/errors.js'
-import type { Host } from '../../src/host/types.js'
+import type { ReadHost } from '../../src/host/types.js'
 import { listedRules, mapElements } from '../../src/nft/read.js'
 import type { PluginRequest } from '../../src/skel/plugin.js'
 import { backendProblems, chooseBackend } from './backend.js'
@@ -19,12 +19,12 @@ const failCheck = (details: string): never => {
 const sameRules = (have: { expr: unknown[]; comment?: string }[], want: PodRule[]): boolean =>
   have.length === want.length && want.every((w, i) => JSON.stringify(have[i]?.expr) === JSON.stringify(w.expr) && (have[i]?.comment ?? undefined) === w.comment)
 
-const listChain = async (host: Host, t: typeof TABLE, chain: string) => {
+const listChain = async (host: ReadHost, t: typeof TABLE, chain: string) => {
   const objs = await host.nft.list(['chain', t.family, t.table, chain])
   return objs ? listedRules(objs, chain) : failCheck(`chain ${t.family} ${t.table} ${chain} is missing`)
 }
 
-const checkElements = async (host: Host, t: typeof TABLE, chain: string, addrs: { v4: string[]; v6: string[] }): Promise<void> => {
+const checkElements = async (host: ReadHost, t: typeof TABLE, chain: string, addrs: { v4: string[]; v6: string[] }): Promise<void> => {
   for (const [map, list] of [[MAP.v4, addrs.v4], [MAP.v6, addrs.v6]] as const) {
     if (list.length === 0) continue
     const elems = mapElements((await host.nft.list(['map', t.family, t.table, map])) ?? [], map)
@@ -35,7 +35,7 @@ const checkElements = async (host: Host, t: typeof TABLE, chain: string, addrs: 
 }
 
 /** checkFirewall throws a CniError naming the first difference from what ADD would have made. */
-export const checkFirewall = async (req: PluginRequest, host: Host): Promise<void> => {
+export const checkFirewall = async (req: PluginRequest, host: ReadHost): Promise<void> => {
   requireChained(req)
   const cfg = parseFirewallConfig(req.conf)
   if (!hasAddresses(cfg)) return

@@ -8,7 +8,7 @@
 import { CniError, ErrorCode, invalidConfig } from '../../src/cni/errors.js'
 import { keepEverything, validAttachments } from '../../src/cni/gc.js'
 import { isObject } from '../../src/cni/keys.js'
-import type { Host } from '../../src/host/types.js'
+import type { ReadHost } from '../../src/host/types.js'
 import { chainObj, del } from '../../src/nft/build.js'
 import { listedChains, listedRules, mapElements, type ListedRule } from '../../src/nft/read.js'
 import type { NftCommand, NftObject } from '../../src/nft/types.js'
@@ -41,7 +41,7 @@ export const requireBridge = (cfg: FirewallConfig): string | undefined => {
 }
 
 /** planAdd: see the file comment. */
-export const planAdd = async (req: PluginRequest, host: Host): Promise<Plan> => {
+export const planAdd = async (req: PluginRequest, host: ReadHost): Promise<Plan> => {
   requireChained(req)
   const cfg = parseFirewallConfig(req.conf)
   const result = cfg.prevResult ?? { cniVersion: req.conf.cniVersion }
@@ -110,7 +110,7 @@ const delSteps = (cfg: FirewallConfig, chain: string, facts: ChainFacts, backend
  * planDel: idempotent, owner-checked removal. What to remove comes from the state file ADD wrote,
  * else prevResult, else the attachment chain's own rules (one `list chain`; nothing when it is gone).
  */
-export const planDel = async (req: PluginRequest, host: Host): Promise<Plan> => {
+export const planDel = async (req: PluginRequest, host: ReadHost): Promise<Plan> => {
   const cfg = parseFirewallConfig(req.conf)
   const owner = ownerOf(req)
   const chain = podChainName(owner.network, owner.containerId, owner.ifname)
@@ -152,7 +152,7 @@ export const ADDRESS_CONFLICT_CODE = 100
  * chain (EEXIST; an attachment that was never deleted while IPAM handed its address out again),
  * read the table once and name that owner; anything else is rethrown.
  */
-export const recoverAdd = async (req: PluginRequest, host: Host, err: unknown): Promise<undefined> => {
+export const recoverAdd = async (req: PluginRequest, host: ReadHost, err: unknown): Promise<undefined> => {
   const cfg = parseFirewallConfig(req.conf)
   const owner = ownerOf(req)
   const chain = podChainName(owner.network, owner.containerId, owner.ifname)
@@ -175,7 +175,7 @@ export const recoverAdd = async (req: PluginRequest, host: Host, err: unknown): 
  * retry: release exactly the elements that point at this attachment's chain and flush it (inert
  * from then on), then delete the chain on its own (may fail on old kernels: GC removes it later).
  */
-export const recoverDel = async (req: PluginRequest, host: Host, plan: Plan): Promise<Plan> => {
+export const recoverDel = async (req: PluginRequest, host: ReadHost, plan: Plan): Promise<Plan> => {
   const owner = ownerOf(req)
   const chain = podChainName(owner.network, owner.containerId, owner.ifname)
   // the removal is the plan's one required nft step; the rest keeps its place around it
@@ -198,7 +198,7 @@ export const recoverDel = async (req: PluginRequest, host: Host, plan: Plan): Pr
  * EBUSY ignored), and any empty attachment chain nothing points at (what a DEL on a kernel before
  * 6.2 leaves). No list at all: nothing is removed (src/cni/gc.ts).
  */
-export const planGc = async (req: PluginRequest, host: Host): Promise<Plan> => {
+export const planGc = async (req: PluginRequest, host: ReadHost): Promise<Plan> => {
   const cfg = parseFirewallConfig(req.conf)
   const valid = validAttachments(req.conf)
   if (valid === undefined) return keepEverything()

@@ -5,7 +5,7 @@
 // the attachment chain itself (its rules name the addresses, the bridge and the policy).
 import { isIPv4, isIPv6 } from 'node:net'
 import { isValidInterfaceName } from '../../src/cni/validate.js'
-import type { Host } from '../../src/host/types.js'
+import type { ReadHost } from '../../src/host/types.js'
 import type { PlannedStep } from '../../src/plan/types.js'
 import type { Backend } from './config.js'
 import type { IngressPolicy } from './layout.js'
@@ -49,7 +49,7 @@ export const parseState = (text: string): AttachmentState | undefined => {
 }
 
 /** readState returns the attachment's recorded state, or undefined. */
-export const readState = async (host: Host, dir: string, chain: string): Promise<AttachmentState | undefined> => {
+export const readState = async (host: ReadHost, dir: string, chain: string): Promise<AttachmentState | undefined> => {
   const text = await host.files.read(statePath(dir, chain))
   return text === undefined ? undefined : parseState(text)
 }

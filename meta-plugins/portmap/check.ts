@@ -1,7 +1,7 @@
 // CHECK: read the attachment's one chain and the maps its keys live in; compare with what ADD
 // would write now. Never lists other chains.
 import { CniError, ErrorCode } from '../../src/cni/errors.js'
-import type { Host } from '../../src/host/types.js'
+import type { ReadHost } from '../../src/host/types.js'
 import { listedRules, mapElements } from '../../src/nft/read.js'
 import type { PluginRequest } from '../../src/skel/plugin.js'
 import { parsePortmapConfig } from './config.js'
@@ -14,7 +14,7 @@ const failCheck = (details: string): never => {
 }
 
 /** checkPortmap throws a CniError naming the first difference from what ADD would have made. */
-export const checkPortmap = async (req: PluginRequest, host: Host): Promise<void> => {
+export const checkPortmap = async (req: PluginRequest, host: ReadHost): Promise<void> => {
   requireChained(req)
   const cfg = parsePortmapConfig(req.conf, req.env.ifname)
   const active = activeMappings(cfg)

@@ -5,7 +5,7 @@
 // a v1 pod's chain stays until GC, which deletes the v1 table once no pod chain is left in it.
 // No list at all removes nothing (the one GC rule, src/cni/gc.ts).
 import { keepEverything, validAttachments } from '../../src/cni/gc.js'
-import type { Host } from '../../src/host/types.js'
+import type { ReadHost } from '../../src/host/types.js'
 import { del, tableObj } from '../../src/nft/build.js'
 import { removeChain } from '../../src/nft/ownership.js'
 import { jumpTargets, listedChains, listedRules, mapElements } from '../../src/nft/read.js'
@@ -35,7 +35,7 @@ export const staleChains = (objs: readonly NftObject[], network: string, valid: 
  * list, the shared port chains no pod chain references any more, what an older version left in
  * cni_portmap_v1, and refreshes the kube-ipvs0 sets.
  */
-export const planGc = async (req: PluginRequest, host: Host): Promise<Plan> => {
+export const planGc = async (req: PluginRequest, host: ReadHost): Promise<Plan> => {
   const cfg = parsePortmapConfig(req.conf, '')
   const list = validAttachments(req.conf)
   if (list === undefined) return keepEverything()
@@ -59,7 +59,7 @@ export const planGc = async (req: PluginRequest, host: Host): Promise<Plan> => {
 }
 
 /** legacyGcSteps: best-effort removal of this network's stale v1 chains; the v1 table when none is left. */
-export const legacyGcSteps = async (host: Host, cfg: Pick<PortmapConfig, 'network'>, valid: Set<string>): Promise<{ steps: PlannedStep[]; chains: string[] }> => {
+export const legacyGcSteps = async (host: ReadHost, cfg: Pick<PortmapConfig, 'network'>, valid: Set<string>): Promise<{ steps: PlannedStep[]; chains: string[] }> => {
   const objs = await host.nft.list(['table', LEGACY_TABLE.family, LEGACY_TABLE.table]).catch(() => undefined)
   if (!objs) return { steps: [], chains: [] }
   const elems = LEGACY_MAPS.flatMap((map) => mapElements(objs, map).map((e) => ({ map, key: e.key, target: e.target })))

@@ -6,7 +6,7 @@ import { isIPv4, isIPv6 } from 'node:net'
 import { Address6 } from 'ip-address'
 import { CniError, ErrorCode } from '../../src/cni/errors.js'
 import { getKey, isObject } from '../../src/cni/keys.js'
-import { isNotFound, type Host } from '../../src/host/types.js'
+import { isNotFound, type ReadHost } from '../../src/host/types.js'
 import { add, chainObj, del, flush } from '../../src/nft/build.js'
 import { jumpTargets, listedChains, listedRules, mapElements, type ListedRule } from '../../src/nft/read.js'
 import type { NftCommand, NftObject } from '../../src/nft/types.js'
@@ -62,7 +62,7 @@ export const sharedReleaseSteps = (chains: string[]): PlannedStep[] =>
  * readIpvs: the addresses on kube-ipvs0 (Service VIPs under kube-proxy's IPVS mode), [] when the
  * device does not exist, undefined when it could not be read (the sets are then left as they are).
  */
-export const readIpvs = async (host: Host): Promise<IpvsAddresses | undefined> => {
+export const readIpvs = async (host: ReadHost): Promise<IpvsAddresses | undefined> => {
   try {
     const links = await host.ip.json<{ addr_info?: { family?: string; local?: string }[] }[]>(['addr', 'show', 'dev', IPVS_DEVICE])
     const addrs = (Array.isArray(links) ? links : []).flatMap((l) => (Array.isArray(l?.addr_info) ? l.addr_info : []))
@@ -85,7 +85,7 @@ export interface AddOptions {
  * route_localnet and conntrack. With options.release (publishing), the dropped keys are released
  * first in the same transaction, so a narrower key can give way to a wider one of the same pod.
  */
-export const planAdd = async (req: PluginRequest, host: Host, options: AddOptions = {}): Promise<Plan> => {
+export const planAdd = async (req: PluginRequest, host: ReadHost, options: AddOptions = {}): Promise<Plan> => {
   requireChained(req)
   const cfg = parsePortmapConfig(req.conf, req.env.ifname)
   const result = cfg.prevResult ?? { cniVersion: req.conf.cniVersion }
@@ -144,7 +144,7 @@ export const keysFromRules = (rules: ListedRule[]): { keys: HostKey[]; families:
 }
 
 /** planDel: owner-checked removal of the attachment's elements and chain, then its shared ports; idempotent. */
-export const planDel = async (req: PluginRequest, host: Host): Promise<Plan> => {
+export const planDel = async (req: PluginRequest, host: ReadHost): Promise<Plan> => {
   const cfg = parsePortmapConfig(req.conf, req.env.ifname)
   const owner = ownerOf(req)
   const chain = podChainName(owner.network, owner.containerId, owner.ifname)
@@ -255,7 +255,7 @@ const writtenKey = (objs: readonly NftObject[], e: DispatchElement): HostKey => 
  * recoverAdd: an ADD batch failed. On a collision, find which attachment holds the key (reading
  * the table: rare path only) and report it by name (code 100); anything else is rethrown.
  */
-export const recoverAdd = async (req: PluginRequest, host: Host, err: unknown): Promise<undefined> => {
+export const recoverAdd = async (req: PluginRequest, host: ReadHost, err: unknown): Promise<undefined> => {
   const cfg = parsePortmapConfig(req.conf, req.env.ifname)
   const owner = ownerOf(req)
   const chain = podChainName(owner.network, owner.containerId, owner.ifname)
@@ -276,7 +276,7 @@ export const recoverAdd = async (req: PluginRequest, host: Host, err: unknown): 
  * on), then delete the chain, which may fail on old kernels and is left to GC (empty, unreferenced).
  * The shared port cleanups follow, as in the plan.
  */
-export const recoverDel = async (req: PluginRequest, host: Host, plan: Plan): Promise<Plan> => {
+export const recoverDel = async (req: PluginRequest, host: ReadHost, plan: Plan): Promise<Plan> => {
   const owner = ownerOf(req)
   const chain = podChainName(owner.network, owner.containerId, owner.ifname)
   const objs = await host.nft.list(TABLE_ARGS)

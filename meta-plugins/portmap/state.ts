@@ -9,7 +9,7 @@
 //   localnet/<ifname>/.orig     the value found before the first user; restored when the last goes
 // Concurrent ADD/DEL on one interface can leave route_localnet at 1 (never wrongly 0 for a live
 // user unless a DEL and an ADD race on the same interface); the raw guard keeps 1 safe.
-import type { Host } from '../../src/host/types.js'
+import type { ReadHost } from '../../src/host/types.js'
 import { isValidInterfaceName } from '../../src/cni/validate.js'
 import type { PlannedStep } from '../../src/plan/types.js'
 
@@ -38,7 +38,7 @@ export const parseAttachment = (text: string): AttachmentState => {
 }
 
 /** readAttachment returns the attachment's state file, or undefined when there is none. */
-export const readAttachment = async (host: Host, dir: string, chain: string): Promise<AttachmentState | undefined> => {
+export const readAttachment = async (host: ReadHost, dir: string, chain: string): Promise<AttachmentState | undefined> => {
   const text = await host.files.read(attachmentPath(dir, chain))
   return text === undefined ? undefined : parseAttachment(text)
 }
@@ -62,7 +62,7 @@ export const recordStep = (dir: string, chain: string, localnet: string | undefi
  * findMarkers: the interfaces under localnet/ holding a marker for chain. Only for an untrusted
  * record (O(interfaces with route_localnet users)).
  */
-const findMarkers = async (host: Host, dir: string, chain: string): Promise<string[]> => {
+const findMarkers = async (host: ReadHost, dir: string, chain: string): Promise<string[]> => {
   const found: string[] = []
   for (const ifname of await host.files.list(`${dir}/localnet`)) {
     if (!isValidInterfaceName(ifname)) continue
@@ -72,7 +72,7 @@ const findMarkers = async (host: Host, dir: string, chain: string): Promise<stri
 }
 
 /** routeInterface: the node interface that routes to addr (`ip -j route get`), if any. */
-export const routeInterface = async (host: Host, addr: string): Promise<string | undefined> => {
+export const routeInterface = async (host: ReadHost, addr: string): Promise<string | undefined> => {
   try {
     const routes = await host.ip.json<{ dev?: string }[]>(['route', 'get', addr])
     const dev = routes[0]?.dev
@@ -83,7 +83,7 @@ export const routeInterface = async (host: Host, addr: string): Promise<string |
 }
 
 /** localnetSteps: with `localnet`, register as a route_localnet user (after the record and the nft change). */
-export const localnetSteps = async (host: Host, dir: string, chain: string, localnet: string | undefined): Promise<PlannedStep[]> => {
+export const localnetSteps = async (host: ReadHost, dir: string, chain: string, localnet: string | undefined): Promise<PlannedStep[]> => {
   const steps: PlannedStep[] = []
   if (!localnet) return steps
   const ldir = localnetDir(dir, localnet)
@@ -106,7 +106,7 @@ export const localnetSteps = async (host: Host, dir: string, chain: string, loca
  * removeStateSteps: forget the attachments in `chains` (all on one call so GC can drop several);
  * when they were the last route_localnet users of an interface, restore its original value.
  */
-export const removeStateSteps = async (host: Host, dir: string, chains: string[]): Promise<PlannedStep[]> => {
+export const removeStateSteps = async (host: ReadHost, dir: string, chains: string[]): Promise<PlannedStep[]> => {
   const steps: PlannedStep[] = []
   const byIf = new Map<string, string[]>()
   for (const chain of chains) {

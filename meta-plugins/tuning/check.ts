@@ -2,14 +2,14 @@
 // newline trimmed), the link exists, and mac (lowercase), promisc (true → on, false/absent → off,
 // as the reference), mtu, allmulti and txQLen when configured. The allowlist is not consulted.
 import { CniError, ErrorCode } from '../../src/cni/errors.js'
-import type { Host } from '../../src/host/types.js'
+import type { ReadHost } from '../../src/host/types.js'
 import type { PluginRequest } from '../../src/skel/plugin.js'
 import { parseTuningConfig } from './config.js'
 import { readLink } from '../../src/net/link.js'
 import { readSysctls, requireNetns, requirePrevResult } from './observe.js'
 
 /** checkTuning throws a code 100 CniError naming the first value that differs. */
-export const checkTuning = async (req: PluginRequest, host: Host): Promise<void> => {
+export const checkTuning = async (req: PluginRequest, host: ReadHost): Promise<void> => {
   const cfg = parseTuningConfig(req, { sysctls: true })
   requirePrevResult(req)
   await requireNetns(host, cfg.netns)

@@ -3,7 +3,7 @@ import { CniError, ErrorCode } from '../../src/cni/errors.js'
 import { getKey } from '../../src/cni/keys.js'
 import { toCurrentResult } from '../../src/cni/result-convert.js'
 import type { Result } from '../../src/cni/types.js'
-import type { Host } from '../../src/host/types.js'
+import type { ReadHost } from '../../src/host/types.js'
 import type { PluginRequest } from '../../src/skel/plugin.js'
 import { parseAllowlist, type SysctlSetting } from './sysctl-keys.js'
 
@@ -22,14 +22,14 @@ export const requirePrevResult = (req: PluginRequest): Result => {
 }
 
 /** requireNetns fails with code 4 when CNI_NETNS does not name a namespace. */
-export const requireNetns = async (host: Host, netns: string): Promise<void> => {
+export const requireNetns = async (host: ReadHost, netns: string): Promise<void> => {
   if (!(await host.netns.exists(netns))) {
     throw new CniError(ErrorCode.InvalidEnvironment, 'invalid CNI_NETNS', `${JSON.stringify(netns)} is not a network namespace`)
   }
 }
 
 /** readAllowlist returns the allowlist's regexps, or undefined when there is no allowlist file. */
-export const readAllowlist = async (host: Host): Promise<RegExp[] | undefined> => {
+export const readAllowlist = async (host: ReadHost): Promise<RegExp[] | undefined> => {
   const text = await host.files.read(ALLOWLIST_PATH)
   return text === undefined ? undefined : parseAllowlist(text)
 }
@@ -38,7 +38,7 @@ export const readAllowlist = async (host: Host): Promise<RegExp[] | undefined> =
  * readSysctls returns the current value of each setting's path in netns (trailing newline
  * trimmed); a key that does not exist there is a code 7 error naming it.
  */
-export const readSysctls = async (host: Host, settings: readonly SysctlSetting[], netns: string): Promise<string[]> => {
+export const readSysctls = async (host: ReadHost, settings: readonly SysctlSetting[], netns: string): Promise<string[]> => {
   if (settings.length === 0) return []
   const values = await host.sysctl.read(settings.map((s) => s.path), netns)
   return settings.map((s, i) => {

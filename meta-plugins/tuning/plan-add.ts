@@ -4,7 +4,7 @@
 // Every change carries its undo, so a failure part-way is rolled back by applyPlan. Values that are
 // already as configured are not written again (a repeated ADD plans nothing but the result).
 import { CniError, ErrorCode, invalidConfig } from '../../src/cni/errors.js'
-import type { Host } from '../../src/host/types.js'
+import type { ReadHost } from '../../src/host/types.js'
 import type { Plan, PlannedStep } from '../../src/plan/types.js'
 import type { PluginRequest } from '../../src/skel/plugin.js'
 import { parseTuningConfig, type TuningConfig } from './config.js'
@@ -18,7 +18,7 @@ import { checkAllowlist } from './sysctl-keys.js'
 const ADD_ORDER: readonly LinkAttr[] = ['mac', 'promisc', 'mtu', 'allmulti', 'txQLen']
 
 /** planAdd validates the request (nothing read before that), observes, and returns the ADD plan. */
-export const planAdd = async (req: PluginRequest, host: Host): Promise<Plan> => {
+export const planAdd = async (req: PluginRequest, host: ReadHost): Promise<Plan> => {
   const cfg = parseTuningConfig(req, { sysctls: true })
   const prev = requirePrevResult(req)
   checkAllowlist(cfg.sysctls, await readAllowlist(host))
@@ -82,7 +82,7 @@ const recordSteps = (path: string, records: FoundRecord[], observed: TuningRecor
 }
 
 /** requireLink reads CNI_IFNAME in the pod and checks the configured MTU against its limits. */
-const requireLink = async (host: Host, cfg: TuningConfig): Promise<LinkState> => {
+const requireLink = async (host: ReadHost, cfg: TuningConfig): Promise<LinkState> => {
   const link = await readLink(host, cfg.ifname, cfg.netns)
   if (!link) throw new CniError(ErrorCode.InvalidEnvironment, 'invalid CNI_IFNAME', `interface ${JSON.stringify(cfg.ifname)} not found in ${JSON.stringify(cfg.netns)}`)
   const { mtu } = cfg.link

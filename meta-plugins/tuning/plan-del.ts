@@ -7,7 +7,7 @@
 // is skipped with a note, and every restore is best effort with its failure reported, so one bad
 // value neither stops the others nor keeps the record (and every later DEL) failing forever. What
 // was not restored is printed on stderr; the record is removed either way.
-import type { Host } from '../../src/host/types.js'
+import type { ReadHost } from '../../src/host/types.js'
 import type { Plan, PlannedStep } from '../../src/plan/types.js'
 import type { PluginRequest } from '../../src/skel/plugin.js'
 import { parseTuningConfig } from './config.js'
@@ -20,7 +20,7 @@ const RESTORE_ORDER: readonly LinkAttr[] = ['mtu', 'mac', 'promisc', 'allmulti',
 const bestEffort = <S extends PlannedStep>(s: S): S => ({ ...s, ignoreFailure: true, reportFailure: true })
 
 /** planDel returns the DEL plan: restore steps (only for values that differ) and the records' removal. */
-export const planDel = async (req: PluginRequest, host: Host): Promise<Plan> => {
+export const planDel = async (req: PluginRequest, host: ReadHost): Promise<Plan> => {
   const cfg = parseTuningConfig(req, { sysctls: false })
   const records = await readRecords(host.files, cfg.dataDir, cfg.containerId, cfg.ifname)
   const found = records[0]
@@ -61,7 +61,7 @@ const unrestorable = (attr: LinkAttr, want: string | number | boolean, link: Lin
 }
 
 /** sysctlRestores plans the recorded sysctls that exist and differ (an interface's go with it). */
-const sysctlRestores = async (host: Host, record: TuningRecord, netns: string): Promise<PlannedStep[]> => {
+const sysctlRestores = async (host: ReadHost, record: TuningRecord, netns: string): Promise<PlannedStep[]> => {
   const entries = Object.entries(record.sysctl ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
   if (entries.length === 0) return []
   const now = await host.sysctl.read(entries.map(([k]) => k), netns)

@@ -3,14 +3,14 @@
 // `network` field) are candidates; records of other networks or of the reference plugin stay.
 // No list at all removes nothing (the one GC rule, src/cni/gc.ts).
 import { keepEverything, validAttachments } from '../../src/cni/gc.js'
-import type { Host } from '../../src/host/types.js'
+import type { ReadHost } from '../../src/host/types.js'
 import type { Plan, PlannedStep } from '../../src/plan/types.js'
 import type { PluginRequest } from '../../src/skel/plugin.js'
 import { parseTuningConfig } from './config.js'
 import { parseRecord, recordFileNames } from './record.js'
 
 /** planGc lists the data dir and plans the removal of stale records of this network. */
-export const planGc = async (req: PluginRequest, host: Host): Promise<Plan> => {
+export const planGc = async (req: PluginRequest, host: ReadHost): Promise<Plan> => {
   const cfg = parseTuningConfig(req, { sysctls: false })
   const list = validAttachments(req.conf)
   if (list === undefined) return keepEverything()

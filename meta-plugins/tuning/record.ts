@@ -4,7 +4,7 @@
 // value) and `network` (for GC) are ours and ignored by the reference.
 import { createHash } from 'node:crypto'
 import { isObject } from '../../src/cni/keys.js'
-import type { FileHost } from '../../src/host/types.js'
+import type { FileReader } from '../../src/host/types.js'
 import { isSafeSysctlPath } from './sysctl-keys.js'
 
 /** TuningRecord is the record file's content. */
@@ -78,7 +78,7 @@ export interface FoundRecord {
 }
 
 /** readRecords returns every record file of the attachment that exists, the current name first. */
-export const readRecords = async (files: FileHost, dataDir: string, containerId: string, ifname: string): Promise<FoundRecord[]> => {
+export const readRecords = async (files: FileReader, dataDir: string, containerId: string, ifname: string): Promise<FoundRecord[]> => {
   const paths = recordPaths(dataDir, containerId, ifname)
   const texts = await Promise.all(paths.map((p) => files.read(p)))
   return paths.flatMap((path, i) => (texts[i] === undefined ? [] : [{ path, text: texts[i] as string }]))

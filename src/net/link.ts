@@ -1,7 +1,7 @@
 // The pod interface as `ip -j -d link show` reports it, and the `ip link set` steps that change
 // one attribute each. Names and values are validated before they get here (config.ts, record.ts).
 import { isNotFound } from '../host/types.js'
-import type { Host } from '../host/types.js'
+import type { ReadHost } from '../host/types.js'
 import type { Step } from '../plan/types.js'
 
 /** LinkState: the attributes tuning reads and writes. */
@@ -29,7 +29,7 @@ interface IpLink {
  * readLink returns the interface's state in netns, or undefined when it does not exist. Flags are
  * the user-requested ones (IFF_PROMISC/IFF_ALLMULTI), not the promiscuity counters.
  */
-export const readLink = async (host: Host, ifname: string, netns: string): Promise<LinkState | undefined> => {
+export const readLink = async (host: ReadHost, ifname: string, netns: string): Promise<LinkState | undefined> => {
   let links: IpLink[]
   try {
     links = await host.ip.json<IpLink[]>(['-d', 'link', 'show', 'dev', ifname], netns)
@@ -109,7 +109,7 @@ const toLinkInfo = (l: IpLinkDetails): LinkInfo | undefined => {
 }
 
 /** readLinkInfo returns one link of netns by name, or undefined when it does not exist. */
-export const readLinkInfo = async (host: Host, name: string, netns: string | undefined): Promise<LinkInfo | undefined> => {
+export const readLinkInfo = async (host: ReadHost, name: string, netns: string | undefined): Promise<LinkInfo | undefined> => {
   try {
     const links = await host.ip.json<IpLinkDetails[]>(['-d', 'link', 'show', 'dev', name], netns)
     return links[0] ? toLinkInfo(links[0]) : undefined
@@ -120,7 +120,7 @@ export const readLinkInfo = async (host: Host, name: string, netns: string | und
 }
 
 /** listLinks returns every link of netns (`ip -j -d link show`). */
-export const listLinks = async (host: Host, netns: string | undefined): Promise<LinkInfo[]> => {
+export const listLinks = async (host: ReadHost, netns: string | undefined): Promise<LinkInfo[]> => {
   const links = await host.ip.json<IpLinkDetails[]>(['-d', 'link', 'show'], netns)
   return links.flatMap((l) => toLinkInfo(l) ?? [])
 }
@@ -148,7 +148,7 @@ export type VethPeerProblem =
  * ifindex here must be a veth whose own link_index is the pod end's ifindex (both directions, so
  * an unrelated link that merely has the same number is never taken).
  */
-export const findVethPeer = async (host: Host, ifname: string, netns: string): Promise<VethPeer | VethPeerProblem> => {
+export const findVethPeer = async (host: ReadHost, ifname: string, netns: string): Promise<VethPeer | VethPeerProblem> => {
   const pod = await readLinkInfo(host, ifname, netns)
   if (!pod) return { problem: 'no-link' }
   if (pod.kind !== 'veth') return { problem: 'not-veth', kind: pod.kind }

@@ -2,7 +2,7 @@
 // return a Plan; they never write themselves. The same object serves the standalone binary
 // (pluginFromMeta) and the single-process `chain` plugin, which merges the plans of several.
 import type { Result } from '../cni/types.js'
-import type { Host } from '../host/types.js'
+import type { Host, ReadHost } from '../host/types.js'
 import type { PluginDefinition, PluginRequest } from '../skel/plugin.js'
 import { applyPlan } from './apply.js'
 import type { Plan } from './types.js'
@@ -14,13 +14,15 @@ export interface MetaPlugin {
   type: string
   versions: readonly string[]
   about: string
+  // The verbs get a ReadHost (reads only): a write in a plan is a type error. They are declared as
+  // properties, not methods, so an implementation typed with the full Host is rejected too.
   /**
    * plan decides what ADD, DEL or GC does. It validates the config first (CniError code 7, no
-   * effect), may read through host, and must not write. ADD plans carry the result.
+   * effect), may read through host, and cannot write. ADD plans carry the result.
    */
-  plan(verb: PlannedVerb, req: PluginRequest, host: Host): Promise<Plan>
+  plan: (verb: PlannedVerb, req: PluginRequest, host: ReadHost) => Promise<Plan>
   /** check verifies what ADD made (CHECK); throws a CniError naming the first difference. */
-  check(req: PluginRequest, host: Host): Promise<void>
+  check: (req: PluginRequest, host: ReadHost) => Promise<void>
   /**
    * recover (optional) is called when applying the plan failed, after that plan was rolled back
    * (in the `chain` plugin: after everything the chain's ADD did was rolled back). On ADD it may
@@ -29,9 +31,9 @@ export interface MetaPlugin {
    * it may return a replacement plan that is applied once (portmap: retry DEL without keys
    * another attachment owns). undefined = rethrow `err`.
    */
-  recover?(verb: PlannedVerb, req: PluginRequest, host: Host, plan: Plan, err: unknown): Promise<Plan | undefined>
+  recover?: (verb: PlannedVerb, req: PluginRequest, host: ReadHost, plan: Plan, err: unknown) => Promise<Plan | undefined>
   /** status tells whether ADD can be served (STATUS); absent = always ready. */
-  status?(req: PluginRequest, host: Host): Promise<void>
+  status?: (req: PluginRequest, host: ReadHost) => Promise<void>
 }
 
 /** Applied: the plan that took effect and what people should hear about (see applyPlan). */
