@@ -57,7 +57,7 @@ ask_pod() {
   '
 }
 show_portmap_table() {
-  node_ns nft list table inet cni_portmap_v1 2>/dev/null | sed 's/^/  /' || echo "  (no table inet cni_portmap_v1)"
+  node_ns nft list table inet cni_portmap_v2 2>/dev/null | sed 's/^/  /' || echo "  (no table inet cni_portmap_v2)"
 }
 
 cleanup() {
@@ -144,8 +144,8 @@ echo "DEL done. What is left:"
 echo "  pod interfaces: $(ip -n "$POD" -o link show | awk -F': ' '{print $2}' | tr '\n' ' ')"
 echo "  cached results: $(find "$CNI_CACHE_DIR" -type f 2>/dev/null | wc -l)"
 echo "  IP leases: $(find "$dir/ipam" -type f -name '10.*' 2>/dev/null | wc -l)"
-left=$(node_ns nft list table inet cni_portmap_v1 2>/dev/null | grep -cE 'elements = |chain pm-' || true)
-echo "  node nft table inet cni_portmap_v1: $left port entries or pod chains (the empty maps and hook chains stay for the next pod)"
+left=$(node_ns nft list table inet cni_portmap_v2 2>/dev/null | grep -cE 'elements = |chain pm-' || true)
+echo "  node nft table inet cni_portmap_v2: $left port entries or pod chains (the empty maps and hook chains stay for the next pod)"
 [ "$left" -eq 0 ] || { show_portmap_table; exit 1; }
 if ask_pod >/dev/null 2>&1; then
   echo "port 8080 still answers after DEL" >&2
