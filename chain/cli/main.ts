@@ -12,6 +12,7 @@ import { fixturesCommand } from './commands/fixtures.js'
 import { gcCommand } from './commands/gc.js'
 import { installCommand } from './commands/install.js'
 import { portsCommand } from './commands/ports.js'
+import { reloadCommand } from './commands/reload.js'
 import { statusCommand } from './commands/status.js'
 import { uninstallCommand } from './commands/uninstall.js'
 import { versionCommand } from './commands/version.js'
@@ -33,6 +34,7 @@ const main = async (): Promise<void> => {
     .command(fixturesCommand)
     .command(gcCommand)
     .command(portsCommand)
+    .command(reloadCommand)
     .command(statusCommand)
     .command(versionCommand)
     .command(conflistCommand)
