@@ -35,8 +35,10 @@ export interface DryRunOptions {
 /** dryRunOptions adds --dry-run and --prev-result. */
 export const dryRunOptions = <T>(y: Argv<T>) =>
   y
-    .option('dry-run', { type: 'boolean', default: false, describe: 'print the plans the plugins would apply, and change nothing' })
-    .option('prev-result', { type: 'string', implies: 'dry-run', describe: 'with --dry-run: the interface plugin\'s ADD result (a JSON file); then no delegate plugin runs, and no root is needed' })
+    .option('dry-run', { type: 'boolean', describe: 'print the plans the plugins would apply, and change nothing' })
+    .option('prev-result', { type: 'string', describe: 'with --dry-run: the interface plugin\'s ADD result (a JSON file); then no delegate plugin runs, and no root is needed' })
+    // a real verb never takes a result from a file: --prev-result without --dry-run is a mistake, not ignored
+    .check((argv) => argv['prev-result'] === undefined || argv['dry-run'] === true || '--prev-result needs --dry-run')
 
 const readPrevResult = async (path: string): Promise<JsonObject> => {
   let v: unknown

@@ -81,3 +81,12 @@ t.test('fixtures new records a case that then passes', async (t) => {
   t.equal(missing.code, 1)
   t.match(missing.stderr, /--delegate-result/)
 })
+
+t.test('--prev-result is refused without --dry-run (a real verb never takes a result from a file)', async (t) => {
+  for (const verb of ['add', 'del', 'check']) {
+    const r = cli([verb, join(REPO, 'fixtures/conflists/bridge-tuning-portmap.conflist'), '/proc/self/ns/net', '--prev-result', join(REPO, 'fixtures/results/bridge-v4.result.json')])
+    t.equal(r.code, 1, verb)
+    t.match(r.stderr, /--prev-result needs --dry-run/, verb)
+    t.equal(r.stdout, '', `${verb}: nothing ran`)
+  }
+})
