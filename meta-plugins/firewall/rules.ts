@@ -2,11 +2,11 @@
 // one bridge's isolation chain, and one attachment's chains and map elements. Pure functions of
 // the config: unit tests compare their output.
 import {
-  add, chainObj, drop, elementObj, flush, jumpElem, gotoElem, jump, mapObj, markOr, match, meta, payload, ret, ruleObj,
+  add, chainObj, ct, drop, elementObj, flush, jumpElem, gotoElem, inSet, jump, mapObj, markOr, match, meta, payload, ret, ruleObj,
   tableObj, vmap, del,
 } from '../../src/nft/build.js'
 import { releaseChain, removeChain, type MapKeys } from '../../src/nft/ownership.js'
-import type { NftCommand } from '../../src/nft/types.js'
+import type { NftCommand, NftStatement } from '../../src/nft/types.js'
 import { BRIDGE_TABLE, CHAIN, MAP, PRIO, TABLE, isoChainName, ownerComment, type IngressPolicy, type Owner } from './layout.js'
 
 
@@ -16,8 +16,6 @@ export interface PodAddrs {
   v6: string[]
 }
 
-const ct = (key: 'state' | 'status'): unknown => ({ ct: { key } })
-const inSet = (left: unknown, right: unknown): unknown => ({ match: { op: 'in', left, right } })
 
 /** dispatchRules: the four lookups of a forward chain (destination first: isolation drops early). */
 const dispatchRules = (t: typeof TABLE): NftCommand[] => [
@@ -84,7 +82,7 @@ export const isolationRemoveCommands = (bridge: string): NftCommand[] => {
 
 /** One rule of an attachment chain. */
 export interface PodRule {
-  expr: unknown[]
+  expr: NftStatement[]
   comment?: string
 }
 

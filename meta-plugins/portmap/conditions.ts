@@ -11,10 +11,11 @@
 import { isIPv4, isIPv6 } from 'node:net'
 import { invalidConfig } from '../../src/cni/errors.js'
 import { match, meta, payload, prefix, range, type Op } from '../../src/nft/build.js'
+import type { NftExpr, NftMatch } from '../../src/nft/types.js'
 
 type Kind = 'addr4' | 'addr6' | 'port' | 'ifname' | 'number'
 
-interface Selector { expr: () => unknown; kind: Kind }
+interface Selector { expr: () => NftExpr; kind: Kind }
 
 // a Map, not an object literal: a token such as "constructor" or "__proto__" must not find
 // Object.prototype's members
@@ -39,7 +40,7 @@ const fail = (field: string, msg: string): never => {
 
 const parsePort = (s: string): number | undefined => (/^\d{1,5}$/.test(s) && Number(s) >= 1 && Number(s) <= 65535 ? Number(s) : undefined)
 
-const parseValue = (kind: Kind, v: string, field: string): unknown => {
+const parseValue = (kind: Kind, v: string, field: string): NftExpr => {
   switch (kind) {
     case 'addr4':
     case 'addr6': {
@@ -76,7 +77,7 @@ const parseValue = (kind: Kind, v: string, field: string): unknown => {
  * parseConditions turns conditionsV4 / conditionsV6 into nft JSON match statements.
  * Throws a code 7 CniError naming the first token it does not accept.
  */
-export const parseConditions = (raw: unknown, family: 4 | 6): unknown[] => {
+export const parseConditions = (raw: unknown, family: 4 | 6): NftMatch[] => {
   const field = `conditionsV${family}`
   if (raw === undefined || raw === null) return []
   if (!Array.isArray(raw) || raw.some((t) => typeof t !== 'string')) return fail(field, 'must be an array of strings')
@@ -84,7 +85,7 @@ export const parseConditions = (raw: unknown, family: 4 | 6): unknown[] => {
   if (tokens[0]?.startsWith('-') || tokens[0] === '!') {
     return fail(field, 'looks like iptables syntax; this portmap is nftables-only')
   }
-  const out: unknown[] = []
+  const out: NftMatch[] = []
   let i = 0
   while (i < tokens.length) {
     const one = tokens[i] as string

@@ -7,6 +7,7 @@ import { getKey, isObject, normalizeKeys } from '../../src/cni/keys.js'
 import { toCurrentResult } from '../../src/cni/result-convert.js'
 import type { JsonObject, PluginConf, Result } from '../../src/cni/types.js'
 import { validatePortmapConfig } from '../../src/generated/validators.js'
+import type { NftMatch } from '../../src/nft/types.js'
 import { parseConditions } from './conditions.js'
 import { isSpecific, keyFamilies, keyString, keysOverlap, type HostKey, type Protocol } from './layout.js'
 
@@ -37,8 +38,8 @@ export interface PortmapConfig {
   /** 1 << markMasqBit */
   mark: number
   markBit: number
-  conditionsV4: unknown[]
-  conditionsV6: unknown[]
+  conditionsV4: NftMatch[]
+  conditionsV6: NftMatch[]
   stateDir: string
   mappings: PortMapping[]
   prevResult?: Result

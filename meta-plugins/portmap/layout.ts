@@ -92,7 +92,7 @@ export interface HostKey {
 }
 
 /** isSpecific: the key names one address (not a wildcard). */
-export const isSpecific = (k: HostKey): boolean => k.hostIP !== undefined && k.hostIP !== '0.0.0.0' && k.hostIP !== '::'
+export const isSpecific = <K extends HostKey>(k: K): k is K & { hostIP: string } => k.hostIP !== undefined && k.hostIP !== '0.0.0.0' && k.hostIP !== '::'
 
 /** keyFamilies: the address families a key covers. */
 export const keyFamilies = (k: HostKey): (4 | 6)[] => (k.hostFamily === undefined ? [4, 6] : [k.hostFamily])

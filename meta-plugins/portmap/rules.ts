@@ -4,7 +4,7 @@ import {
   add, chainObj, concat, dnat, drop, elementObj, fibDaddrType, flush, gotoElem, jump, mapObj, markHas, markOr, markXor,
   masquerade, match, meta, payload, prefix, ret, ruleObj, setObj, tableObj, vmap,
 } from '../../src/nft/build.js'
-import type { NftCommand } from '../../src/nft/types.js'
+import type { NftCommand, NftElement, NftStatement } from '../../src/nft/types.js'
 import { releaseChain, releaseElements, releaseShared, removeChain, type MapKeys } from '../../src/nft/ownership.js'
 import type { PodAddress, PortMapping, PortmapConfig } from './config.js'
 import {
@@ -138,6 +138,12 @@ const compress6 = (groups: string[]): string => {
   return `${groups.slice(0, best).join(':')}::${groups.slice(best + bestLen).join(':')}`
 }
 
+/** One rule of an attachment's chain. */
+export interface PodRule {
+  expr: NftStatement[]
+  comment?: string
+}
+
 /** sharedChainsOf: the shared per-port chains of the specific keys, each once, in key order. */
 export const sharedChainsOf = (keys: HostKey[]): string[] => [...new Set(keys.flatMap((k) => sharedChainOf(k) ?? []))]
 
@@ -148,8 +154,8 @@ export const sharedChainsOf = (keys: HostKey[]): string[] => [...new Set(keys.fl
  * reference that makes the kernel count the holders of that port (never reached by a packet that
  * a DNAT rule took).
  */
-export const podRules = (cfg: PortmapConfig, owner: Owner): { expr: unknown[]; comment?: string }[] => {
-  const rules: { expr: unknown[]; comment?: string }[] = []
+export const podRules = (cfg: PortmapConfig, owner: Owner): PodRule[] => {
+  const rules: PodRule[] = []
   const fams: [4 | 6, PodAddress | undefined][] = [[4, cfg.podV4], [6, cfg.podV6]]
   for (const [fam, pod] of fams) {
     if (!pod) continue
@@ -199,7 +205,7 @@ const ownGroups = (keys: HostKey[], chain: string): MapKeys[] => {
 
 /** elementCommands: `add element` for every claim of keys, one command per (map, target). */
 const elementCommands = (keys: HostKey[], chain: string): NftCommand[] => {
-  const groups = new Map<string, { map: string; target: string; elems: unknown[]; seen: Set<string> }>()
+  const groups = new Map<string, { map: string; target: string; elems: NftElement[]; seen: Set<string> }>()
   for (const c of keys.flatMap((k) => claimsOf(k, chain))) {
     const id = `${c.map}\0${c.target}`
     const g = groups.get(id) ?? { map: c.map, target: c.target, elems: [], seen: new Set<string>() }
@@ -219,7 +225,7 @@ const elementCommands = (keys: HostKey[], chain: string): NftCommand[] => {
  * podAddCommands: (re)create the attachment's chain with its rules (and the shared chains its
  * rules jump to), then claim its keys. A key held by someone else makes the batch fail with EEXIST.
  */
-export const podAddCommands = (chain: string, rules: { expr: unknown[]; comment?: string }[], keys: HostKey[]): NftCommand[] => [
+export const podAddCommands = (chain: string, rules: PodRule[], keys: HostKey[]): NftCommand[] => [
   ...sharedChainsOf(keys).map((c) => add(chainObj(T, c))),
   add(chainObj(T, chain)),
   flush(chainObj(T, chain)),

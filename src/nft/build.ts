@@ -1,6 +1,9 @@
 // Typed builders for the libnftables JSON that nft 1.0.6 accepts (shapes checked against
 // `nft -j list` output on this machine). Generic on purpose: portmap and firewall share them.
-import type { NftCommand, NftObject } from './types.js'
+import type {
+  NftBinop, NftCommand, NftConcat, NftCt, NftDnat, NftElement, NftExpr, NftFib, NftLiteral, NftMangle, NftMasquerade, NftMatch,
+  NftMatchOp, NftMeta, NftObject, NftPayload, NftPrefix, NftRange, NftStatement, NftVerdict, NftVmap,
+} from './types.js'
 
 export type NftFamily = 'ip' | 'ip6' | 'inet' | 'bridge'
 
@@ -43,12 +46,12 @@ export const setObj = (t: TableRef, name: string, keyType: string, flags?: ('int
 })
 
 /** ruleObj is a rule; `comment` (≤128 bytes) is the only per-rule metadata nft 1.0.6 keeps in JSON. */
-export const ruleObj = (t: TableRef, chain: string, expr: unknown[], comment?: string): NftObject => ({
+export const ruleObj = (t: TableRef, chain: string, expr: NftStatement[], comment?: string): NftObject => ({
   rule: { family: t.family, table: t.table, chain, expr, ...(comment !== undefined ? { comment } : {}) },
 })
 
 /** elementObj lists map/set elements; each is a key, or [key, value] for maps. */
-export const elementObj = (t: TableRef, name: string, elem: unknown[]): NftObject => ({
+export const elementObj = (t: TableRef, name: string, elem: NftElement[]): NftObject => ({
   element: { family: t.family, table: t.table, name, elem },
 })
 
@@ -60,54 +63,56 @@ export const del = (o: NftObject): NftCommand => ({ delete: o })
 
 // ---- expressions ---------------------------------------------------------------------------
 
-export type Op = '==' | '!='
+export type Op = Exclude<NftMatchOp, 'in'>
 
 /** payload is a header field, e.g. payload('ip', 'daddr'), payload('th', 'dport'). */
-export const payload = (protocol: string, field: string): unknown => ({ payload: { protocol, field } })
+export const payload = (protocol: string, field: string): NftPayload => ({ payload: { protocol, field } })
 /** meta is a meta key, e.g. meta('l4proto'), meta('mark'), meta('iifname'). */
-export const meta = (key: string): unknown => ({ meta: { key } })
+export const meta = (key: string): NftMeta => ({ meta: { key } })
 /** fibDaddrType is `fib daddr type`. */
-export const fibDaddrType = (): unknown => ({ fib: { result: 'type', flags: ['daddr'] } })
+export const fibDaddrType = (): NftFib => ({ fib: { result: 'type', flags: ['daddr'] } })
 /** concat joins expressions or values (`a . b . c`). */
-export const concat = (...parts: unknown[]): unknown => ({ concat: parts })
+export const concat = (...parts: NftExpr[]): NftConcat => ({ concat: parts })
 /** prefix is ADDR/LEN. */
-export const prefix = (addr: string, len: number): unknown => ({ prefix: { addr, len } })
+export const prefix = (addr: string, len: number): NftPrefix => ({ prefix: { addr, len } })
 /** range is LOW-HIGH. */
-export const range = (low: number | string, high: number | string): unknown => ({ range: [low, high] })
+export const range = (low: NftLiteral, high: NftLiteral): NftRange => ({ range: [low, high] })
+/** ct is a conntrack key, e.g. ct('state'). */
+export const ct = (key: 'state' | 'status'): NftCt => ({ ct: { key } })
 /** bitAnd is `left & right`. */
-export const bitAnd = (left: unknown, right: number): unknown => ({ '&': [left, right] })
+export const bitAnd = (left: NftExpr, right: number): NftBinop => ({ '&': [left, right] })
 
 // ---- statements ----------------------------------------------------------------------------
 
 /** match is `left OP right`. */
-export const match = (left: unknown, right: unknown, op: Op = '=='): unknown => ({ match: { op, left, right } })
-export const jump = (target: string): unknown => ({ jump: { target } })
-export const goto = (target: string): unknown => ({ goto: { target } })
-export const ret = (): unknown => ({ return: null })
-export const drop = (): unknown => ({ drop: null })
-export const accept = (): unknown => ({ accept: null })
-export const masquerade = (): unknown => ({ masquerade: null })
+export const match = (left: NftExpr, right: NftExpr, op: Op = '=='): NftMatch => ({ match: { op, left, right } })
+/** inSet is `left RIGHT` with right a set or flags (`ct state { established, related }`, `ct status dnat`). */
+export const inSet = (left: NftExpr, right: NftExpr): NftMatch => ({ match: { op: 'in', left, right } })
+export const jump = (target: string): NftVerdict => ({ jump: { target } })
+export const goto = (target: string): NftVerdict => ({ goto: { target } })
+export const ret = (): NftVerdict => ({ return: null })
+export const drop = (): NftVerdict => ({ drop: null })
+export const accept = (): NftVerdict => ({ accept: null })
+export const masquerade = (): NftMasquerade => ({ masquerade: null })
 /** vmap is `KEY vmap @MAP`. */
-export const vmap = (key: unknown, mapName: string): unknown => ({ vmap: { key, data: `@${mapName}` } })
+export const vmap = (key: NftExpr, mapName: string): NftVmap => ({ vmap: { key, data: `@${mapName}` } })
 /** markOr is `meta mark set meta mark | BITS`. */
-export const markOr = (bits: number): unknown => ({ mangle: { key: meta('mark'), value: { '|': [meta('mark'), bits] } } })
+export const markOr = (bits: number): NftMangle => ({ mangle: { key: meta('mark'), value: { '|': [meta('mark'), bits] } } })
 /** markXor is `meta mark set meta mark ^ BITS` (clears bits known to be set). */
-export const markXor = (bits: number): unknown => ({ mangle: { key: meta('mark'), value: { '^': [meta('mark'), bits] } } })
+export const markXor = (bits: number): NftMangle => ({ mangle: { key: meta('mark'), value: { '^': [meta('mark'), bits] } } })
 /** markHas is `meta mark & BITS == BITS`. */
-export const markHas = (bits: number): unknown => match(bitAnd(meta('mark'), bits), bits)
+export const markHas = (bits: number): NftMatch => match(bitAnd(meta('mark'), bits), bits)
 /** dnat is `dnat ip to ADDR:PORT` or `dnat ip6 to [ADDR]:PORT` (the family is required in inet tables). */
-export const dnat = (family: 'ip' | 'ip6', addr: string, port?: number): unknown =>
+export const dnat = (family: 'ip' | 'ip6', addr: string, port?: number): NftDnat =>
   ({ dnat: { family, addr, ...(port !== undefined ? { port } : {}) } })
 
 // ---- verdict-map elements ------------------------------------------------------------------
 
-/** gotoElem is one `KEY : goto CHAIN` element; a multi-part key becomes a concatenation. */
-export const gotoElem = (key: readonly (string | number)[], chain: string): unknown[] =>
-  [key.length === 1 ? key[0] : { concat: [...key] }, goto(chain)]
+/** elemKey is the key half of an element (for `delete element`); a multi-part key becomes a concatenation. */
+export const elemKey = (key: readonly NftLiteral[]): NftExpr => (key.length === 1 ? (key[0] as NftLiteral) : { concat: [...key] })
+
+/** gotoElem is one `KEY : goto CHAIN` element. */
+export const gotoElem = (key: readonly NftLiteral[], chain: string): [NftExpr, NftVerdict] => [elemKey(key), goto(chain)]
 
 /** jumpElem is one `KEY : jump CHAIN` element (the caller's chain goes on after CHAIN returns). */
-export const jumpElem = (key: readonly (string | number)[], chain: string): unknown[] =>
-  [key.length === 1 ? key[0] : { concat: [...key] }, jump(chain)]
-
-/** elemKey is the key half of an element (for `delete element`). */
-export const elemKey = (key: readonly (string | number)[]): unknown => (key.length === 1 ? key[0] : { concat: [...key] })
+export const jumpElem = (key: readonly NftLiteral[], chain: string): [NftExpr, NftVerdict] => [elemKey(key), jump(chain)]
