@@ -56,6 +56,16 @@ const metaMatch = (e: Json, key: string): string | undefined => {
 const NFPROTO_OF: Record<string, string> = { ip: 'ipv4', ip6: 'ipv6' }
 const L4 = new Set(['tcp', 'udp', 'sctp', 'udplite', 'dccp'])
 
+/** a counter lists what it counted: the fake sees no packets */
+const listedStatement = (e: Json): Json => (isObj(e) && 'counter' in e && e.counter === null ? { counter: { packets: 0, bytes: 0 } } : e)
+
+/** anonymousSets: how many `{"set": [...]}` literals a rule holds (each is a kernel set with a handle). */
+export const anonymousSets = (v: Json): number => {
+  if (Array.isArray(v)) return v.reduce((n: number, x) => n + anonymousSets(x), 0)
+  if (!isObj(v)) return 0
+  return (Array.isArray(v.set) ? 1 : 0) + Object.values(v).reduce((n: number, x) => n + anonymousSets(x), 0)
+}
+
 /** listedExpr: a rule's statements as `nft -j list` prints them. */
 export const listedExpr = (expr: readonly Json[]): Json[] => {
   const later = (i: number, pred: (proto: string) => boolean): boolean =>
@@ -71,6 +81,7 @@ export const listedExpr = (expr: readonly Json[]): Json[] => {
       if (l4 !== undefined && L4.has(l4) && later(i, (p) => p === l4)) return false
       return true
     })
+    .map(listedStatement)
     .map(canonicalValue)
 }
 

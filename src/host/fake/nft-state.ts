@@ -8,10 +8,10 @@
 // - delete of anything missing is ENOENT; delete chain removes its rules and is EBUSY while a
 //   rule of another chain or a verdict-map element jumps/goes to it; delete set is EBUSY while a
 //   rule uses it; elements and the chain they point at can go in one batch (kernel >= 6.2);
-// - handles: one counter per table (chains, sets, rules), one per namespace for tables; a failed
-//   batch still consumes the handles it allocated.
+// - handles: one counter per table (chains, sets, anonymous sets, rules), one per namespace for
+//   tables; a failed batch still consumes the handles it allocated.
 import type { NftCommand } from '../../nft/types.js'
-import { conflictingProtocols, keyId, setReferences, verdictTargets, canonicalValue } from './nft-expr.js'
+import { anonymousSets, conflictingProtocols, keyId, setReferences, verdictTargets, canonicalValue } from './nft-expr.js'
 
 export interface NftRule {
   handle: number
@@ -207,6 +207,8 @@ const ruleCmd = (st: NftState, verb: Verb, s: Spec): void => {
   if (conflict) userspace(conflict)
   checkVerdicts(t, s.expr)
   for (const name of setReferences(s.expr)) if (!t.sets.some((x) => x.name === name)) kernel('ENOENT')
+  // an anonymous set in the rule is a set of the table: it takes a handle first
+  t.lastHandle += anonymousSets(s.expr)
   const rule: NftRule = { handle: ++t.lastHandle, expr: structuredClone(s.expr), ...(typeof s.comment === 'string' ? { comment: s.comment } : {}) }
   if (verb === 'replace') {
     if (at < 0) return userspace('replace rule needs a handle')

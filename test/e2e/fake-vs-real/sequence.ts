@@ -177,6 +177,21 @@ export const runSequence = async (host: Host, env: Env): Promise<Observation[]> 
   await nftList('table', 'inet', 'cc_fake')
   await step('nft delete table', () => host.nft.apply([{ delete: { table: { family: 'inet', name: 'cc_fake' } } }]))
   await nftList('ruleset')
+  // the firewall's forms: conntrack state, counters, anonymous sets, a bridge-family base chain
+  await step('nft firewall-like tables', () => host.nft.apply([
+    { add: { table: { family: 'inet', name: 'cc_fw' } } },
+    { add: { chain: { family: 'inet', table: 'cc_fw', name: 'fwd', type: 'filter', hook: 'forward', prio: 0, policy: 'accept' } } },
+    { add: { chain: { family: 'inet', table: 'cc_fw', name: 'pod' } } },
+    { add: { rule: { family: 'inet', table: 'cc_fw', chain: 'fwd', expr: [m({ ct: { key: 'state' } }, ['established', 'related'], 'in'), { counter: null }, { accept: null }] } } },
+    { add: { rule: { family: 'inet', table: 'cc_fw', chain: 'fwd', expr: [m({ ct: { key: 'state' } }, 'invalid'), { drop: null }] } } },
+    { add: { rule: { family: 'inet', table: 'cc_fw', chain: 'fwd', expr: [m(meta('iifname'), { set: ['cni0', 'cni1'] }), { jump: { target: 'pod' } }] } } },
+    { add: { rule: { family: 'inet', table: 'cc_fw', chain: 'pod', expr: [m(meta('mark'), 4096), { counter: null }, { return: null }] } } },
+    { add: { table: { family: 'bridge', name: 'cc_fwb' } } },
+    { add: { chain: { family: 'bridge', table: 'cc_fwb', name: 'fwd', type: 'filter', hook: 'forward', prio: -200, policy: 'accept' } } },
+    { add: { rule: { family: 'bridge', table: 'cc_fwb', chain: 'fwd', expr: [m(meta('iifname'), 'veth*'), m(meta('oifname'), 'veth*'), { drop: null }] } } },
+  ]))
+  await nftList('ruleset')
+  await step('nft delete the firewall-like tables', () => host.nft.apply([{ delete: { table: { family: 'inet', name: 'cc_fw' } } }, { delete: { table: { family: 'bridge', name: 'cc_fwb' } } }]))
 
   // -- links: the veth pair, tuning's attributes, batches, refusals, ifb and a same-namespace veth
   await links(undefined, 'node')

@@ -129,6 +129,14 @@ t.test('listing drops implied dependencies, masks prefixes and compresses IPv6, 
   ])
 })
 
+t.test('counters list as zero; an anonymous set takes a table handle before its rule', async (t) => {
+  const host = await setup()
+  await host.nft.apply([chain('c'), rule('c', [match(meta('iifname'), { set: ['a', 'b'] }), { counter: null }, { accept: null }]), rule('c', [{ drop: null }])])
+  const rules = ((await host.nft.list(['chain', 'inet', 't', 'c'])) ?? []).slice(1).map((o) => o.rule)
+  t.same(rules.map((r) => r?.handle), [8, 9], 'chain c is 6, the set 7')
+  t.same(rules[0]?.expr, [match(meta('iifname'), { set: ['a', 'b'] }), { counter: { packets: 0, bytes: 0 } }, { accept: null }])
+})
+
 t.test('conflicting protocols in one rule are refused, as nft does', async (t) => {
   const host = await setup()
   await failsWith(t, host, [rule('p1', [match(payload('tcp', 'sport'), 1), match(payload('udp', 'dport'), 2), { accept: null }])], 'other', /conflicting protocols specified: tcp vs. udp/)
