@@ -83,7 +83,7 @@ const cnirun = (v: Variant, verb: 'add' | 'del', pod: string, capArgs: object): 
 
 /** iperf3 from the node to the pod (reverse: the pod sends); the receiver's bits/s. */
 const iperf = (podIp: string, reverse: boolean): number => {
-  // the server may still be closing the previous test ("busy"): a few bounded retries
+  // the server may still be starting, or closing the previous test ("busy"): a few bounded retries
   for (let attempt = 0; ; attempt++) {
     const r = spawnSync('nsenter', [`--net=${nodePath}`, '--', 'iperf3', '-c', podIp, '-t', String(SECONDS), '-J', ...(reverse ? ['-R'] : [])], {
       encoding: 'utf8', timeout: (SECONDS + 20) * 1000, env: baseEnv,
@@ -92,7 +92,7 @@ const iperf = (podIp: string, reverse: boolean): number => {
     const bps = json?.end?.sum_received?.bits_per_second
     if (typeof bps === 'number') return bps
     const why = String(json?.error ?? r.stderr)
-    if (attempt >= 5 || !/busy/.test(why)) throw new Error(`iperf3 failed (${r.status}): ${why}`)
+    if (attempt >= 10 || !/busy|refused/.test(why)) throw new Error(`iperf3 failed (${r.status}): ${why}`)
     sh('sleep', ['0.5'])
   }
 }
@@ -111,7 +111,6 @@ const measurePod = (v: Variant, capArgs: object, rateBits: number): { into: numb
       const podIp = String(result.ips[0].address).split('/')[0] as string
       const hostVeth = String(result.interfaces[1].name)
       const tc = inNs(node, 'tc', ['qdisc', 'show', 'dev', hostVeth]).split('\n')[0]?.trim() ?? ''
-      sh('sleep', ['0.3']) // the iperf3 server is listening by now
       const into: number[] = []
       const out: number[] = []
       for (let i = 0; i < REPS && !stop; i++) {
