@@ -1,8 +1,8 @@
 // Loading a network configuration list the way libcni does (cni-spec.md §2.1): from a file or by
 // network name from a conf dir, `.conf` single configs wrapped into a list, plugins of the sibling
 // dir `<confdir>/<name>/*.conf` appended, the boolean flags also as "true"/"false" strings, and
-// `cniVersions` resolved to the highest version cni-chain implements.
-import { readFile, readdir, stat } from 'node:fs/promises'
+// `cniVersions` resolved to the highest version cni-chain implements. Files are read through the
+// host seam (FileReader: the real files by default, the semantic fake's in tests and fixtures).
 import { basename, dirname, extname, join } from 'node:path'
 import { CniError, ErrorCode, invalidConfig } from '../src/cni/errors.js'
 import { isObject } from '../src/cni/keys.js'
@@ -11,6 +11,8 @@ import type { JsonObject } from '../src/cni/types.js'
 import { assertConfList, assertNetConf } from '../src/cni/schemas.js'
 import { isValidNetworkName } from '../src/cni/validate.js'
 import { CURRENT_VERSION, compareVersions, parseVersion } from '../src/cni/versions.js'
+import { realFiles } from '../src/host/files.js'
+import type { FileReader } from '../src/host/types.js'
 
 /** A list ready to run: flags resolved, cniVersion selected, plugins aggregated. */
 export interface LoadedList {
@@ -109,32 +111,42 @@ export const wrapConf = (bytes: Buffer, source: string): Buffer => {
   return Buffer.from(JSON.stringify({ cniVersion: raw.cniVersion ?? '', name: raw.name, plugins: [raw] }))
 }
 
-const readConfFile = async (path: string): Promise<Buffer> => {
+/** readEntry returns a file's bytes; undefined for a directory (or a name a listing showed that is gone). */
+const readEntry = async (files: FileReader, path: string): Promise<Buffer | undefined> => {
   try {
-    return await readFile(path)
+    const text = await files.read(path)
+    return text === undefined ? undefined : Buffer.from(text, 'utf8')
   } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EISDIR') return undefined
     throw new CniError(ErrorCode.IoFailure, `error reading ${path}`, (err as Error).message)
   }
 }
 
-const listDir = async (dir: string): Promise<string[]> => {
+const readConfFile = async (files: FileReader, path: string): Promise<Buffer> => {
+  const bytes = await readEntry(files, path)
+  if (bytes === undefined) throw new CniError(ErrorCode.IoFailure, `error reading ${path}`, 'no such file or directory')
+  return bytes
+}
+
+// a directory that cannot be listed has no configs (as libcni's ConfFiles)
+const listDir = async (files: FileReader, dir: string): Promise<string[]> => {
   try {
-    return (await readdir(dir)).sort()
+    return [...(await files.list(dir))].sort()
   } catch {
     return []
   }
 }
 
 /** siblingPlugins reads `<dir>/<name>/*.conf` in name order, one plugin object per file. */
-const siblingPlugins = async (dir: string, name: string): Promise<JsonObject[]> => {
+const siblingPlugins = async (files: FileReader, dir: string, name: string): Promise<JsonObject[]> => {
   const sub = join(dir, name)
-  const files = (await listDir(sub)).filter((f) => f.endsWith('.conf'))
+  const names = (await listDir(files, sub)).filter((f) => f.endsWith('.conf'))
   const out: JsonObject[] = []
-  for (const f of files) {
+  for (const f of names) {
     const path = join(sub, f)
     let raw: unknown
     try {
-      raw = parseJson((await readConfFile(path)).toString('utf8'))
+      raw = parseJson((await readConfFile(files, path)).toString('utf8'))
     } catch (err) {
       if (err instanceof CniError) throw err
       throw parseError(path, (err as Error).message)
@@ -145,11 +157,11 @@ const siblingPlugins = async (dir: string, name: string): Promise<JsonObject[]> 
 }
 
 /** loadConfFile loads a list from a .conflist, or a .conf/.json wrapped into a list. */
-export const loadConfFile = async (path: string): Promise<LoadedList> => {
-  const raw = await readConfFile(path)
+export const loadConfFile = async (path: string, files: FileReader = realFiles): Promise<LoadedList> => {
+  const raw = await readConfFile(files, path)
   const bytes = extname(path) === '.conflist' ? raw : wrapConf(raw, path)
   const list = parseConfList(bytes, path)
-  if (!list.loadOnlyInlinedPlugins) list.plugins.push(...(await siblingPlugins(dirname(path), list.name)))
+  if (!list.loadOnlyInlinedPlugins) list.plugins.push(...(await siblingPlugins(files, dirname(path), list.name)))
   if (list.plugins.length === 0) throw invalidConfig(`${path}: no plugin configs found`)
   return { ...list, path }
 }
@@ -158,13 +170,14 @@ export const loadConfFile = async (path: string): Promise<LoadedList> => {
  * findNetworkFile returns the file of network `name` in `dir`: the first *.conflist (sorted) with
  * that name, else the first *.conf / *.json. A file that does not parse aborts, as in libcni.
  */
-export const findNetworkFile = async (dir: string, name: string): Promise<string> => {
-  const files = await listDir(dir)
+export const findNetworkFile = async (dir: string, name: string, files: FileReader = realFiles): Promise<string> => {
+  const entries = await listDir(files, dir)
   const pick = async (exts: string[]): Promise<string | undefined> => {
-    for (const f of files.filter((n) => exts.includes(extname(n)))) {
+    for (const f of entries.filter((n) => exts.includes(extname(n)))) {
       const path = join(dir, f)
-      if (!(await stat(path)).isFile()) continue
-      const bytes = exts.includes('.conflist') ? await readConfFile(path) : wrapConf(await readConfFile(path), path)
+      const raw = await readEntry(files, path)
+      if (raw === undefined) continue // a directory with a config's name
+      const bytes = exts.includes('.conflist') ? raw : wrapConf(raw, path)
       if (parseConfList(bytes, path).name === name) return path
     }
     return undefined
@@ -175,9 +188,9 @@ export const findNetworkFile = async (dir: string, name: string): Promise<string
 }
 
 /** loadNetwork loads `nameOrPath`: an existing file path, or a network name looked up in confDir. */
-export const loadNetwork = async (nameOrPath: string, confDir: string): Promise<LoadedList> => {
+export const loadNetwork = async (nameOrPath: string, confDir: string, files: FileReader = realFiles): Promise<LoadedList> => {
   const looksLikePath = nameOrPath.includes('/') || ['.conf', '.conflist', '.json'].includes(extname(nameOrPath))
-  if (looksLikePath) return loadConfFile(nameOrPath)
+  if (looksLikePath) return loadConfFile(nameOrPath, files)
   if (!isValidNetworkName(basename(nameOrPath))) throw invalidConfig(`invalid network name ${JSON.stringify(nameOrPath)}`)
-  return loadConfFile(await findNetworkFile(confDir, nameOrPath))
+  return loadConfFile(await findNetworkFile(confDir, nameOrPath, files), files)
 }
