@@ -23,16 +23,23 @@ import {
 
 const BUNDLE = join(t.testdirName, 'cni-chain.mjs')
 
+// IPv6 link-local addresses (and their local routes) are the kernel's own, added on its timer once
+// a link has carrier and DAD is done, seconds after the link came up: no plugin makes them
+const kernelLinkLocal = (line: string): boolean => /\bfe80:/.test(line)
+
 /** Everything a dry run must leave as it is, in one namespace. */
-const nsState = async (ns: Netns) => ({
-  ruleset: await nftRuleset(ns),
-  net: await snapshot(ns),
-  linksDetail: (JSON.parse((await runOk(ns, 'ip', ['-j', '-d', 'link', 'show'])).stdout) as Record<string, unknown>[])
-    .map(({ ifname, mtu, address, flags, txqlen, promiscuity, allmulti }) => ({ ifname, mtu, address, flags, txqlen, promiscuity, allmulti })),
-  qdiscs: (await runOk(ns, 'tc', ['-j', 'qdisc', 'show'])).stdout,
-  // grep -r reads every file; -s: a few (stable_secret) refuse to be read
-  sysctls: (await run(ns, 'grep', ['-rs', '.', '/proc/sys/net/ipv4/conf', '/proc/sys/net/ipv6/conf', '/proc/sys/net/core/somaxconn', '/proc/sys/net/ipv4/ip_forward'])).stdout,
-})
+const nsState = async (ns: Netns) => {
+  const net = await snapshot(ns)
+  return {
+    ruleset: await nftRuleset(ns),
+    net: { links: net.links, addrs: net.addrs.filter((l) => !kernelLinkLocal(l)), routes: net.routes.filter((l) => !kernelLinkLocal(l)) },
+    linksDetail: (JSON.parse((await runOk(ns, 'ip', ['-j', '-d', 'link', 'show'])).stdout) as Record<string, unknown>[])
+      .map(({ ifname, mtu, address, flags, txqlen, promiscuity, allmulti }) => ({ ifname, mtu, address, flags, txqlen, promiscuity, allmulti })),
+    qdiscs: (await runOk(ns, 'tc', ['-j', 'qdisc', 'show'])).stdout,
+    // grep -r reads every file; -s: a few (stable_secret) refuse to be read
+    sysctls: (await run(ns, 'grep', ['-rs', '.', '/proc/sys/net/ipv4/conf', '/proc/sys/net/ipv6/conf', '/proc/sys/net/core/somaxconn', '/proc/sys/net/ipv4/ip_forward'])).stdout,
+  }
+}
 
 const listTree = async (dir: string): Promise<string[]> => {
   const out: string[] = []
