@@ -32,6 +32,7 @@ export const dryRunHost = (reads: Host, writes: SkippedWrite[]): Host => {
       list: (dir) => reads.files.list(dir),
       write: async (path, content, mode) => void writes.push({ tool: 'files', args: ['write', path, mode] }),
       remove: async (path) => void writes.push({ tool: 'files', args: ['remove', path] }),
+      removeDir: async (path) => void writes.push({ tool: 'files', args: ['removeDir', path] }),
     },
   }
   if (reads.iptables) {

@@ -81,6 +81,7 @@ const cacheFiles = (real: FileHost, notes: string[]): FileHost => ({
   list: (d) => real.list(d),
   write: async (p) => void notes.push(`cache: would write ${p}`),
   remove: async (p) => void notes.push(`cache: would remove ${p}`),
+  removeDir: async (p) => void notes.push(`cache: would remove directory ${p}`),
 })
 
 /** What a dry run printed. */

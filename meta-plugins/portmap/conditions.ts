@@ -109,3 +109,24 @@ export const parseConditions = (raw: unknown, family: 4 | 6): NftMatch[] => {
   }
   return out
 }
+
+const L4 = new Set(['tcp', 'udp', 'sctp'])
+
+/**
+ * checkConditionProtocols refuses conditions that no mapping can satisfy: a `tcp sport …`
+ * condition on a udp mapping makes nft refuse the whole rule ("conflicting protocols"), so it is a
+ * config error (code 7) before any change, not a failed transaction.
+ */
+export const checkConditionProtocols = (conds: NftMatch[], family: 4 | 6, protocols: readonly string[]): void => {
+  const named = new Set(conds.flatMap((c) => {
+    const left = c.match.left as { payload?: { protocol?: string } }
+    const proto = left.payload?.protocol
+    return proto !== undefined && L4.has(proto) ? [proto] : []
+  }))
+  if (named.size === 0) return
+  const field = `conditionsV${family}`
+  if (named.size > 1) fail(field, `matches on ${[...named].join(' and ')} together can never hold`)
+  const [proto] = named
+  const other = protocols.find((p) => p !== proto)
+  if (other !== undefined) fail(field, `matches ${proto} headers, but a ${other} port is mapped (use th sport/dport for any protocol)`)
+}

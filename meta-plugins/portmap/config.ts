@@ -8,7 +8,7 @@ import { toCurrentResult } from '../../src/cni/result-convert.js'
 import type { JsonObject, PluginConf, Result } from '../../src/cni/types.js'
 import { validatePortmapConfig } from '../../src/generated/validators.js'
 import type { NftMatch } from '../../src/nft/types.js'
-import { parseConditions } from './conditions.js'
+import { checkConditionProtocols, parseConditions } from './conditions.js'
 import { isSpecific, keyFamilies, keyString, keysOverlap, type HostKey, type Protocol } from './layout.js'
 
 /** One port mapping after validation. */
@@ -184,6 +184,9 @@ export const parsePortmapConfig = (conf: PluginConf, ifname: string): PortmapCon
     stateDir: ((top.stateDir as string | undefined) ?? DEFAULT_STATE_DIR).replace(/\/+$/, '') || '/',
     mappings: parseMappings(isObject(rc) ? getKey(rc, 'portMappings') : undefined),
   }
+  const protocols = cfg.mappings.map((m) => m.protocol)
+  checkConditionProtocols(cfg.conditionsV4, 4, protocols)
+  checkConditionProtocols(cfg.conditionsV6, 6, protocols)
   if (!cfg.stateDir.startsWith('/') || cfg.stateDir.split('/').some((seg) => seg === '..' || seg === '.')) {
     throw invalidConfig('stateDir must be an absolute path without "." or ".." segments')
   }

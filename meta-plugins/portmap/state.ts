@@ -129,6 +129,8 @@ export const removeStateSteps = async (host: ReadHost, dir: string, chains: stri
         steps.push({ kind: 'sysctl', key: localnetKey(ifname), value: orig, ignoreFailure: true })
       }
       steps.push({ kind: 'remove-file', path: `${ldir}/.orig` })
+      // one directory per host interface ever used (one per pod with ptp): it goes with its last user
+      steps.push({ kind: 'remove-dir', path: ldir })
     }
   }
   for (const chain of chains) steps.push({ kind: 'remove-file', path: attachmentPath(dir, chain) })

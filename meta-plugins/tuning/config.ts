@@ -80,6 +80,10 @@ export const parseTuningConfig = (req: PluginRequest, opts: { sysctls: boolean }
     refuseDuplicates(req.stdin)
     sysctls = resolveSysctls(top.sysctl ?? {}, cni.sysctl ?? {}, ifname)
   }
+  // below 1280 the kernel drops the interface's IPv6 state and its net/ipv6/conf/IF sysctls with
+  // it: such a setting would "succeed" and be gone at once (CHECK could never pass)
+  const lostV6 = mtu !== 0 && mtu < 1280 ? sysctls.find((s) => s.path.startsWith(`net/ipv6/conf/${ifname}/`)) : undefined
+  if (lostV6) throw invalidConfig(`mtu ${mtu} is below IPv6's minimum of 1280, so ${lostV6.key} cannot be set: the kernel removes ${ifname}'s IPv6 settings`)
   return {
     network: req.conf.name,
     cniVersion: req.conf.cniVersion,

@@ -125,6 +125,9 @@ export const createFakeHost = (): FakeHost => {
         calls.push({ tool: 'files', args: ['remove', path] })
         contents.delete(path)
       },
+      removeDir: async (path) => {
+        calls.push({ tool: 'files', args: ['removeDir', path] })
+      },
       list: async (dir) =>
         [...contents.keys()].filter((p) => p.startsWith(`${dir}/`) && !p.slice(dir.length + 1).includes('/'))
           .map((p) => p.slice(dir.length + 1)).sort(),

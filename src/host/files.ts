@@ -10,7 +10,7 @@
 // Reads follow symlinks on purpose: an allowlist mounted from a Kubernetes ConfigMap is one.
 import { randomBytes } from 'node:crypto'
 import { constants } from 'node:fs'
-import { mkdir, open, readFile, readdir, rename, rm } from 'node:fs/promises'
+import { mkdir, open, readFile, readdir, rename, rm, rmdir } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
 import type { FileHost } from './types.js'
 
@@ -65,6 +65,15 @@ export const realFiles: FileHost = {
   },
   write: (path, content, mode) => writeAtomic(path, content, mode),
   remove: async (path) => rm(path, { force: true }),
+  removeDir: async (path) => {
+    try {
+      await rmdir(path)
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code
+      // another user's entry keeps it (the check and the removal are one syscall: race-free)
+      if (code !== 'ENOENT' && code !== 'ENOTEMPTY' && code !== 'EEXIST') throw err
+    }
+  },
   // our own temporary files are not entries (a crash between open and rename can leave one)
   list: async (dir) => {
     try {

@@ -74,6 +74,8 @@ export interface FileHost extends FileReader {
   write(path: string, content: string, mode: number): Promise<void>
   /** remove deletes the file; a missing file is not an error. */
   remove(path: string): Promise<void>
+  /** removeDir deletes an empty directory; a missing or non-empty one is not an error (the kernel counts). */
+  removeDir(path: string): Promise<void>
 }
 
 /** iptables (family 4) and ip6tables (6), filter table, always with -w (wait for the xtables lock). */

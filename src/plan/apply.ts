@@ -107,6 +107,8 @@ const runGroup = async (group: Step[], host: Host, continueOnError: boolean): Pr
       return host.files.write(first.path, first.content, first.mode)
     case 'remove-file':
       return host.files.remove(first.path)
+    case 'remove-dir':
+      return host.files.removeDir(first.path)
     case 'conntrack-delete':
       return host.conntrack.deleteByPort(first.family, first.protocol, first.port)
     case 'iptables':

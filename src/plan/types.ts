@@ -15,6 +15,8 @@ export type Step =
   | { kind: 'sysctl'; netns?: string; key: string; value: string }
   | { kind: 'write-file'; path: string; content: string; mode: number }
   | { kind: 'remove-file'; path: string }
+  /** an empty directory; one still holding entries stays (no error) */
+  | { kind: 'remove-dir'; path: string }
   /** drop conntrack entries to a host port (after the nft transaction that changed its mapping) */
   | { kind: 'conntrack-delete'; family: 'ipv4' | 'ipv6'; protocol: 'udp' | 'tcp' | 'sctp'; port: number }
   /** `iptables -w ARGS` (family 4) or `ip6tables -w ARGS` (6); with `unless`, nothing when `-C UNLESS` finds that rule */

@@ -49,6 +49,7 @@ export const describeStep = (step: Step): string => {
     case 'sysctl': return `sysctl ${step.key}=${step.value}${where}`
     case 'write-file': return `write ${step.path}`
     case 'remove-file': return `remove ${step.path}`
+    case 'remove-dir': return `remove directory ${step.path}`
     case 'conntrack-delete': return `conntrack -D -f ${step.family} -p ${step.protocol} --dport ${step.port}`
     case 'iptables': return `${step.family === 6 ? 'ip6tables' : 'iptables'} -w ${step.args.join(' ')}`
     case 'firewalld': return `firewall-cmd --zone=${step.zone} --${step.op}=${step.source}`

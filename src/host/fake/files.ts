@@ -47,6 +47,15 @@ export const fakeFiles = (world: World, gate: EffectGate): FakeFileHost => ({
     if (world.dirs.has(norm(path))) throw fsError('ERR_FS_EISDIR', 'Path is a directory: rm returned EISDIR (is a directory)', path)
     world.files.delete(path)
   },
+  removeDir: async (path) => {
+    const injected = gate.enter({ tool: 'files', args: ['removeDir', path] })
+    if (injected !== undefined) throw fsError('EIO', `${injected}, rmdir`, path)
+    const d = norm(path)
+    if (world.files.has(d)) throw fsError('ENOTDIR', 'not a directory, rmdir', path)
+    const prefix = `${d}/`
+    const busy = [...world.files.keys(), ...world.dirs].some((p) => p.startsWith(prefix))
+    if (!busy) world.dirs.delete(d)
+  },
   list: async (dir) => {
     gate.reads.push(`files list ${dir}`)
     const d = norm(dir)
