@@ -1,6 +1,5 @@
 // The one module that starts processes (execa, argument arrays, never a shell). A namespace is
 // entered with `nsenter --net=PATH` in front of the tool, so any netns path works (/proc/PID/ns/net too).
-import { execa } from 'execa'
 import { HostError, type NetnsPath } from './types.js'
 
 export interface ToolOutput {
@@ -21,6 +20,8 @@ export interface RunOptions {
 /** runTool runs `tool args...` (in opts.netns) and returns its output; throws HostError on failure. */
 export const runTool = async (tool: string, args: readonly string[], opts: RunOptions = {}): Promise<ToolOutput> => {
   const [file, argv] = opts.netns ? ['nsenter', [`--net=${opts.netns}`, '--', tool, ...args]] : [tool, [...args]]
+  // loaded on the first call, not at start-up: VERSION and refused configs never start a process
+  const { execa } = await import('execa')
   const r = await execa(file, argv, {
     reject: false,
     timeout: opts.timeoutMs ?? 30_000,

@@ -2,7 +2,6 @@
 // binary with argument arrays (never a shell), the config as JSON on stdin, the process's env
 // plus all six CNI_* variables, and a timeout; then decodes stdout as libcni does.
 import { setTimeout as sleep } from 'node:timers/promises'
-import { execa } from 'execa'
 import { CniError, ErrorCode } from '../cni/errors.js'
 import type { JsonObject } from '../cni/types.js'
 import { decodePluginOutput, type PluginOutput } from './decode-output.js'
@@ -49,8 +48,9 @@ export const pluginEnv = (env: InvokeEnv, baseEnv: Record<string, string | undef
 // libcni retries "text file busy" (a binary being replaced) 5 times, one second apart
 const TEXT_BUSY_ATTEMPTS = 5
 
+// execa is loaded on the first call: a plugin answering VERSION (or failing validation) never pays for it
 const runOnce = async (file: string, stdin: string, env: Record<string, string>, timeoutMs: number) =>
-  execa(file, [], {
+  (await import('execa')).execa(file, [], {
     input: stdin,
     env,
     extendEnv: false,

@@ -1,4 +1,5 @@
 // PluginIO: everything a plugin process reads or writes, injected so tests never touch process state.
+import { readFileSync, writeSync } from 'node:fs'
 import { netnsProblem } from '../host/netns.js'
 
 export interface PluginIO {
@@ -18,11 +19,28 @@ export interface PluginIO {
 export const processIO = (): PluginIO => ({
   env: process.env,
   readStdin: async () => {
-    const chunks: Buffer[] = []
-    for await (const chunk of process.stdin) chunks.push(chunk as Buffer)
-    return Buffer.concat(chunks).toString('utf8')
+    // plain reads of fd 0 first: touching process.stdin builds a stream stack that costs ~5 ms of
+    // start-up; the stream stays the fallback for a non-blocking stdin (EAGAIN) and the like
+    try {
+      return readFileSync(0, 'utf8')
+    } catch {
+      const chunks: Buffer[] = []
+      for await (const chunk of process.stdin) chunks.push(chunk as Buffer)
+      return Buffer.concat(chunks).toString('utf8')
+    }
   },
-  stdout: (text) => process.stdout.write(text),
-  stderr: (text) => process.stderr.write(text),
+  stdout: (text) => writeAll(1, text, (b) => process.stdout.write(b)),
+  stderr: (text) => writeAll(2, text, (b) => process.stderr.write(b)),
   inspectNetns: netnsProblem,
 })
+
+/** writeAll writes text to fd with plain writes (no stream at start-up); what is left goes to `rest` on an error */
+const writeAll = (fd: number, text: string, rest: (bytes: Buffer) => void): void => {
+  const bytes = Buffer.from(text, 'utf8')
+  let done = 0
+  try {
+    while (done < bytes.length) done += writeSync(fd, bytes, done)
+  } catch {
+    rest(bytes.subarray(done))
+  }
+}

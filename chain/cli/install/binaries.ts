@@ -1,4 +1,5 @@
-// Placing the plugin binaries into a CNI bin dir: the bundles as `.cni-chain/<name>.cjs`, optionally
+// Placing the plugin binaries into a CNI bin dir: the start-up stubs as `.cni-chain/<name>.cjs`, the
+// bundles and their code caches as `.cni-chain/.code/<name>.{cjs,cache}` (see scripts/loader/), optionally
 // a copy of the Node binary, and a launcher under each plugin's name. Every file is replaced
 // atomically and only when its bytes differ, so a second run writes nothing. A binary of the same
 // name that is not ours (the reference portmap the primary CNI shipped) is kept as a hard link in
@@ -8,7 +9,7 @@ import { createReadStream } from 'node:fs'
 import { link, lstat, mkdir, readFile, rename, rm, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { copyFileAtomic, writeFileAtomic } from '../files/atomic.js'
-import { LAUNCHER_MARKER, launcherText, PRIVATE_DIR } from './launcher.js'
+import { CODE_DIR, LAUNCHER_MARKER, launcherText, PRIVATE_DIR } from './launcher.js'
 import type { Manifest, PlacedBinary } from './manifest.js'
 
 export interface PlaceOptions {
@@ -63,17 +64,32 @@ const readIfFile = async (path: string): Promise<Buffer | undefined> => {
 
 const exists = async (path: string): Promise<boolean> => lstat(path).then(() => true, () => false)
 
-/** readBundles reads every source bundle first: a missing one fails the install before any write. */
-const readBundles = async (sourceDir: string, names: readonly string[]): Promise<Map<string, Buffer>> => {
-  const out = new Map<string, Buffer>()
+interface Built {
+  stub: Buffer
+  bundle: Buffer
+  /** the V8 code cache; the stub ignores it when stale (another Node), so it is optional */
+  cache: Buffer | undefined
+}
+
+/** readBundles reads every source stub and bundle first: a missing one fails the install before any write. */
+const readBundles = async (sourceDir: string, names: readonly string[]): Promise<Map<string, Built>> => {
+  const out = new Map<string, Built>()
   for (const name of names) {
-    const bytes = await readIfFile(join(sourceDir, name))
-    if (!bytes || !bytes.subarray(0, 2).equals(Buffer.from('#!'))) {
+    const stub = await readIfFile(join(sourceDir, name))
+    const bundle = await readIfFile(join(sourceDir, CODE_DIR, `${name}.cjs`))
+    if (!stub || !stub.subarray(0, 2).equals(Buffer.from('#!')) || !bundle) {
       throw new Error(`${join(sourceDir, name)}: no built ${name} plugin there (run npm run build, or pass --source-dir)`)
     }
-    out.set(name, bytes)
+    out.set(name, { stub, bundle, cache: await readIfFile(join(sourceDir, CODE_DIR, `${name}.cache`)) })
   }
   return out
+}
+
+/** placeFile writes bytes to dir/rel unless it already holds them; rel goes to `written` */
+const placeFile = async (dir: string, rel: string, bytes: Buffer, written: string[]): Promise<void> => {
+  if ((await readIfFile(join(dir, rel)))?.equals(bytes)) return
+  await writeFileAtomic(join(dir, rel), bytes, { mode: 0o644, replaceAny: true })
+  written.push(`${PRIVATE_DIR}/${rel}`)
 }
 
 // keep whatever is at `target` (a binary, a symlink) as backup/<name>: a hard link, then a rename
@@ -94,7 +110,7 @@ export const placeBinaries = async (opts: PlaceOptions, manifest: Manifest): Pro
   const bundles = await readBundles(opts.sourceDir, opts.names)
   const report: PlaceReport = { written: [], backedUp: [] }
   const priv = join(opts.binDir, PRIVATE_DIR)
-  await mkdir(priv, { recursive: true, mode: 0o755 })
+  await mkdir(join(priv, CODE_DIR), { recursive: true, mode: 0o755 })
 
   let node = opts.nodePath
   if (opts.bundleNode) {
@@ -108,12 +124,12 @@ export const placeBinaries = async (opts: PlaceOptions, manifest: Manifest): Pro
 
   const binaries: PlacedBinary[] = []
   for (const name of opts.names) {
-    const payload = join(priv, `${name}.cjs`)
-    const bundle = bundles.get(name)!
-    if (!(await readIfFile(payload))?.equals(bundle)) {
-      await writeFileAtomic(payload, bundle, { mode: 0o644, replaceAny: true })
-      report.written.push(`${PRIVATE_DIR}/${name}.cjs`)
-    }
+    const built = bundles.get(name)!
+    // the code before the stub that runs it; a cache always follows its bundle (the stub checks the pair)
+    await placeFile(priv, `${CODE_DIR}/${name}.cjs`, built.bundle, report.written)
+    if (built.cache) await placeFile(priv, `${CODE_DIR}/${name}.cache`, built.cache, report.written)
+    else await rm(join(priv, CODE_DIR, `${name}.cache`), { force: true })
+    await placeFile(priv, `${name}.cjs`, built.stub, report.written)
     const text = launcherText(name, node, join(opts.hostBinDir, PRIVATE_DIR, `${name}.cjs`))
     const target = join(opts.binDir, name)
     const current = await readIfFile(target)

@@ -13,6 +13,12 @@ export const LAUNCHER_MARKER = '# cni-chain launcher'
 /** Where plugin code, the bundled Node binary, backups and the manifest live inside the bin dir. */
 export const PRIVATE_DIR = '.cni-chain'
 
+/**
+ * Inside PRIVATE_DIR (and bin/): each plugin's bundle `<name>.cjs` and V8 code cache `<name>.cache`.
+ * `<name>` itself (bin/) or `<name>.cjs` (PRIVATE_DIR) is the start-up stub that runs them.
+ */
+export const CODE_DIR = '.code'
+
 // the PATH a plugin gets when the runtime gives none (nft, ip, tc and sysctl live in sbin)
 const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
 

@@ -18,10 +18,13 @@ await build({
 })
 t.teardown(() => rmSync(t.testdirName, { recursive: true, force: true }))
 
-// stand-in bundles: a CommonJS script with the build's shebang that prints what it was started with
+// stand-in stubs: a CommonJS script with the build's shebang that prints what it was started with
+// (the build's bundle and code cache beside them in .code/ are placed but not run here)
 const SOURCE = join(t.testdirName, 'source')
-mkdirSync(SOURCE, { recursive: true })
+mkdirSync(join(SOURCE, '.code'), { recursive: true })
 for (const name of NAMES) {
+  writeFileSync(join(SOURCE, '.code', `${name}.cjs`), `// ${name} bundle\n`)
+  writeFileSync(join(SOURCE, '.code', `${name}.cache`), `${name} cache\n`)
   writeFileSync(join(SOURCE, name), `#!/usr/bin/env node\nprocess.stdout.write(JSON.stringify({ plugin: ${JSON.stringify(name)}, command: process.env.CNI_COMMAND, path: process.env.PATH, module: typeof require }) + '\\n')\n`)
 }
 
