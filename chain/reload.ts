@@ -10,9 +10,11 @@
 // Per plugin: CHECK first (lists ≥ 0.4.0, unless `force`); when it passes nothing is written, so a
 // second reload changes nothing. When it fails, ADD with the cached prevResult (every meta plugin's
 // ADD is repeatable: it re-creates its objects, reuses its records and keeps the originals).
-// An attachment whose netns is gone, that has no netns or no cached result is skipped and
-// reported. If the runtime DELs an attachment while reload re-creates it (its cache file gone
-// afterwards), reload DELs what it re-created, so nothing is left behind.
+// The netns is the cached one, else the `sandbox` of the attachment's interface in the cached
+// result (libcni before 1.2 caches no netns). An attachment whose netns is gone, or that has none
+// or no cached result, is skipped and reported. If the runtime DELs an attachment while reload
+// re-creates it (its cache file gone afterwards), reload DELs what it re-created, so nothing is
+// left behind.
 import { CniError, ErrorCode, asCniError } from '../src/cni/errors.js'
 import { isObject } from '../src/cni/keys.js'
 import { convertResult, toCurrentResult } from '../src/cni/result-convert.js'
@@ -113,6 +115,17 @@ const message = (err: unknown): string => asCniError(err).message
 const cachedPrevResult = (result: JsonObject, cniVersion: string): Result =>
   toCurrentResult(convertResult(toCurrentResult(result), cniVersion))
 
+/**
+ * sandboxOf: the netns of the attachment's interface in the cached result. libcni before 1.2 (Debian
+ * 12's, podman 4's) caches no netns; the interface plugin's result names it as the `sandbox`.
+ */
+export const sandboxOf = (result: JsonObject, ifname: string): string | undefined => {
+  const ifaces = (Array.isArray(result.interfaces) ? result.interfaces : []).filter(isObject)
+  const sandboxed = ifaces.filter((i) => typeof i.sandbox === 'string' && i.sandbox !== '')
+  const own = sandboxed.find((i) => i.name === ifname) ?? sandboxed[0]
+  return own ? String(own.sandbox) : undefined
+}
+
 const callEnvOf = (e: CacheEntry & { netns: string }, pluginDirs: string[]): CallEnv => ({
   containerId: e.containerId,
   netns: e.netns,
@@ -133,8 +146,10 @@ const reloadAttachment = async (entry: CacheEntry, args: ReloadArgs, deps: Reloa
   const calls = metaCalls(list, entry.capabilityArgs ?? {}, deps.isBuiltin)
   if (calls.length === 0) return { ...out, outcome: 'none', reason: 'no cni-chain meta plugin in the list' }
   if (!entry.result) return { ...out, reason: 'no cached result (nothing to pass as prevResult)' }
-  if (!entry.netns) return { ...out, reason: 'no netns in the cache entry' }
-  const problem = await deps.inspectNetns(entry.netns)
+  const netns = entry.netns ?? sandboxOf(entry.result, entry.ifName)
+  if (!netns) return { ...out, reason: 'no netns in the cache entry nor a sandbox in its result' }
+  out.netns = netns
+  const problem = await deps.inspectNetns(netns)
   if (problem) return { ...out, reason: `netns gone: ${problem}` }
   let prev: Result
   try {
@@ -142,7 +157,7 @@ const reloadAttachment = async (entry: CacheEntry, args: ReloadArgs, deps: Reloa
   } catch (err) {
     return { ...out, outcome: 'failed', reason: `cached result: ${message(err)}` }
   }
-  const env = callEnvOf({ ...entry, netns: entry.netns }, args.pluginDirs)
+  const env = callEnvOf({ ...entry, netns }, args.pluginDirs)
   const canCheck = !args.force && versionAtLeast(list.cniVersion, '0.4.0')
   const restored: MetaCall[] = []
   for (const call of calls) {

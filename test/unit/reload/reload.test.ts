@@ -11,7 +11,7 @@ import { parseConfList } from '../../../chain/conf-load.js'
 import { addList, delList, type ExecutorDeps, type RuntimeArgs } from '../../../chain/executor.js'
 import { standInRunner } from '../../../chain/fixtures/stand-in.js'
 import { worldFromResult } from '../../../chain/fixtures/world.js'
-import { metaCalls, reloadAll, reloadFailure, type ReloadDeps } from '../../../chain/reload.js'
+import { metaCalls, reloadAll, reloadFailure, sandboxOf, type ReloadDeps } from '../../../chain/reload.js'
 import { combinedRunner, type PluginRunner } from '../../../chain/runner.js'
 import { renderReport } from '../../../chain/cli/commands/reload.js'
 import { cachePath } from '../../../src/cni/cache.js'
@@ -130,6 +130,9 @@ t.test('skipped, none and failed attachments are reported; the others are still 
   })
   await w.host.files.write(cachePath(CACHE, 'relnet', 'gone', 'eth0'), entry('gone', { netns: '/run/netns/gone', result: RESULT }), 0o600)
   await w.host.files.write(cachePath(CACHE, 'relnet', 'noresult', 'eth0'), entry('noresult', { netns: NETNS }), 0o600)
+  // libcni before 1.2 caches no netns: the result's sandbox names it (here a gone one)
+  const oldResult = { ...RESULT, interfaces: [{ name: 'eth0', sandbox: '/run/netns/old' }] }
+  await w.host.files.write(cachePath(CACHE, 'relnet', 'old', 'eth0'), entry('old', { result: oldResult }), 0o600)
   flushRuleset(w.host)
   // the first nft transaction fails (portmap's): its attachment fails, firewall still runs
   w.host.failWhen((c) => c.tool === 'nft', { stderr: 'Error: Could not process rule: No buffer space available' })
@@ -141,18 +144,21 @@ t.test('skipped, none and failed attachments are reported; the others are still 
   t.match(byId.ctr1?.plugins.find((p) => p.type === 'portmap')?.error, /No buffer space/)
   t.equal(byId.gone?.outcome, 'skipped')
   t.match(byId.gone?.reason, /netns gone: \/run\/netns\/gone does not exist/)
+  t.equal(byId.old?.outcome, 'skipped')
+  t.equal(byId.old?.netns, '/run/netns/old')
+  t.match(byId.old?.reason, /netns gone: \/run\/netns\/old does not exist/)
   t.equal(byId.noresult?.outcome, 'skipped')
   t.match(byId.noresult?.reason, /no cached result/)
   const err = reloadFailure(report)
   t.equal(err?.code, 11)
-  t.match(err?.message, /reload failed for 1 of 4/)
+  t.match(err?.message, /reload failed for 1 of 5/)
   t.match(renderReport(report), /^failed {3}relnet ctr1 eth0: re-created by firewall; intact: tuning, bandwidth; portmap failed: .*No buffer space/m)
   t.match(renderReport(report), /^skipped {2}relnet gone eth0: netns gone/m)
-  t.match(renderReport(report), /reload: 4 cached attachment\(s\): 1 none, 1 failed, 2 skipped\n$/)
+  t.match(renderReport(report), /reload: 5 cached attachment\(s\): 1 none, 1 failed, 3 skipped\n$/)
 
   // the failure passes: a retry restores the rest
   const retry = await reloadAll({ pluginDirs: ['/opt/cni/bin'], cacheDir: CACHE, networks: ['relnet'] }, w.reload)
-  t.same(Object.fromEntries(retry.attachments.map((a) => [a.containerId, a.outcome])), { ctr1: 'restored', gone: 'skipped', noresult: 'skipped' })
+  t.same(Object.fromEntries(retry.attachments.map((a) => [a.containerId, a.outcome])), { ctr1: 'restored', gone: 'skipped', noresult: 'skipped', old: 'skipped' })
 })
 
 t.test('the chain plugin: its built-in sub-plugins are reloaded with its runtimeConfig', async (t) => {
@@ -215,7 +221,10 @@ t.test('an attachment the runtime DELs while reload re-creates it is removed aga
   t.equal(report.attachments[0]?.outcome, 'deleted')
   t.same(Object.fromEntries(report.attachments[0]?.plugins.map((p) => [p.type, p.outcome]) ?? []), { tuning: 'intact', portmap: 'removed', bandwidth: 'removed', firewall: 'removed' })
   const nft = (v: any) => v.namespaces[HOST_NS].nft
-  const podChains = (v: any) => JSON.stringify(nft(v)).match(/"chain [^"]*ctr1[^"]*"|"chain (pm|fw)-[0-9a-f]+"/g) ?? []
+  const podChains = (v: any) => JSON.stringify(nft(v)).match(/"chain (pm|fw)-[a-z2-7]{16}"/g) ?? []
+  const live = await world()
+  await addList(list, live.rt('ctr1'), live.exec)
+  t.equal(podChains(live.view()).length, 2, 'the pattern finds a live pod\'s chains')
   t.same(podChains(w.view()), [], 'no chain of the pod is left')
   t.same(podChains(deleted), [])
   t.same((w.view() as any).files, deleted.files, 'no state file of the pod is left')
@@ -234,6 +243,13 @@ t.test('metaCalls: built-ins in ADD order, chain entries expanded, others left o
     { type: 'portmap', conf: { type: 'portmap', name: 'relnet', cniVersion: '1.0.0', runtimeConfig: { portMappings: caps.portMappings }, args: { cni: { x: 1 } } } },
     { type: 'bandwidth', conf: { type: 'bandwidth', args: { own: true }, name: 'relnet', cniVersion: '1.0.0', runtimeConfig: { bandwidth: { ingressRate: 1 } } } },
   ])
+})
+
+t.test("sandboxOf: the attachment interface's sandbox, else the first one", async (t) => {
+  t.equal(sandboxOf({ interfaces: [{ name: 'cni0' }, { name: 'net1', sandbox: '/a' }, { name: 'eth0', sandbox: '/b' }] }, 'eth0'), '/b')
+  t.equal(sandboxOf({ interfaces: [{ name: 'net1', sandbox: '/a' }] }, 'eth0'), '/a')
+  t.equal(sandboxOf({ interfaces: [{ name: 'eth0', sandbox: '' }] }, 'eth0'), undefined)
+  t.equal(sandboxOf({}, 'eth0'), undefined)
 })
 
 t.test('bad arguments are refused before anything is read', async (t) => {
