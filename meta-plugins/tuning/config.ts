@@ -10,6 +10,7 @@ import type { PluginRequest } from '../../src/skel/plugin.js'
 import { validateTuningConfig } from '../../src/generated/validators.js'
 import { findDuplicateKeys } from './duplicate-keys.js'
 import { checkSysctlValue, sysctlPath, type SysctlSetting } from './sysctl-keys.js'
+import { byKey } from '../../src/util/compare.js'
 
 /** The default record directory (the reference's). */
 export const DEFAULT_DATA_DIR = '/run/cni/tuning'
@@ -147,7 +148,7 @@ const resolveSysctls = (top: Record<string, string>, override: Record<string, st
     return byPath
   }
   const merged = new Map([...resolveMap(top), ...resolveMap(override)])
-  return [...merged.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))
+  return [...merged.values()].sort(byKey((s) => s.path))
 }
 
 // The objects whose repeated keys matter: the two sysctl maps (keys compared exactly) and the

@@ -47,7 +47,7 @@ export const planAdd = async (req: PluginRequest, host: ReadHost): Promise<Plan>
   if (link) {
     for (const attr of linkAttrs) {
       const want = cfg.link[attr] as string | number | boolean
-      const now = current(link, attr)
+      const now = link[attr]
       ;(observed as Record<string, unknown>)[attr] = now
       if (now !== want) {
         changes.push({ ...linkSetStep(cfg.ifname, cfg.netns, attr, want), undo: [linkSetStep(cfg.ifname, cfg.netns, attr, now)] })
@@ -90,15 +90,4 @@ const requireLink = async (host: ReadHost, cfg: TuningConfig): Promise<LinkState
     throw invalidConfig(`mtu ${mtu} is outside the range ${link.minMtu ?? '?'}-${link.maxMtu ?? '?'} of ${cfg.ifname}`)
   }
   return link
-}
-
-/** current is the observed value of one attribute, in the type the config uses. */
-const current = (link: LinkState, attr: LinkAttr): string | number | boolean => {
-  switch (attr) {
-    case 'mac': return link.mac
-    case 'promisc': return link.promisc
-    case 'mtu': return link.mtu
-    case 'allmulti': return link.allmulti
-    case 'txQLen': return link.txQLen
-  }
 }

@@ -13,6 +13,7 @@ import type { PluginRequest } from '../../src/skel/plugin.js'
 import { parseTuningConfig } from './config.js'
 import { linkSetStep, readLink, type LinkAttr, type LinkState } from '../../src/net/link.js'
 import { parseRecord, readRecords, type TuningRecord } from './record.js'
+import { byKey } from '../../src/util/compare.js'
 
 const RESTORE_ORDER: readonly LinkAttr[] = ['mtu', 'mac', 'promisc', 'allmulti', 'txQLen']
 
@@ -36,7 +37,7 @@ export const planDel = async (req: PluginRequest, host: ReadHost): Promise<Plan>
   if (link) {
     for (const attr of attrs) {
       const want = record[attr] as string | number | boolean
-      if (observed(link, attr) === want) continue
+      if (link[attr] === want) continue
       const why = unrestorable(attr, want, link)
       if (why) notes.push(`${attr} not restored: the recorded ${JSON.stringify(want)} ${why} (${found.path})`)
       else steps.push(bestEffort(linkSetStep(cfg.ifname, cfg.netns, attr, want)))
@@ -62,21 +63,11 @@ const unrestorable = (attr: LinkAttr, want: string | number | boolean, link: Lin
 
 /** sysctlRestores plans the recorded sysctls that exist and differ (an interface's go with it). */
 const sysctlRestores = async (host: ReadHost, record: TuningRecord, netns: string): Promise<PlannedStep[]> => {
-  const entries = Object.entries(record.sysctl ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+  const entries = Object.entries(record.sysctl ?? {}).sort(byKey(([k]) => k))
   if (entries.length === 0) return []
   const now = await host.sysctl.read(entries.map(([k]) => k), netns)
   return entries.flatMap(([key, value], i) => {
     const v = now[i]
     return v === undefined || v.replace(/\n$/, '') === value ? [] : [bestEffort({ kind: 'sysctl' as const, netns, key, value })]
   })
-}
-
-const observed = (link: LinkState, attr: LinkAttr): string | number | boolean | undefined => {
-  switch (attr) {
-    case 'mtu': return link.mtu
-    case 'mac': return link.mac
-    case 'promisc': return link.promisc
-    case 'allmulti': return link.allmulti
-    case 'txQLen': return link.txQLen
-  }
 }

@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto'
 import { isObject } from '../../src/cni/keys.js'
 import type { FileReader } from '../../src/host/types.js'
 import { isSafeSysctlPath } from './sysctl-keys.js'
+import { byKey } from '../../src/util/compare.js'
 
 /** TuningRecord is the record file's content. */
 export interface TuningRecord {
@@ -127,7 +128,7 @@ export const mergeRecord = (existing: TuningRecord | undefined, current: TuningR
 }
 
 const sortKeys = (o: Record<string, string>): Record<string, string> =>
-  Object.fromEntries(Object.entries(o).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+  Object.fromEntries(Object.entries(o).sort(byKey(([k]) => k)))
 
 /** serializeRecord renders the record with a fixed key order (plans compare as JSON). */
 export const serializeRecord = (r: TuningRecord): string => {

@@ -6,6 +6,7 @@ import { join } from 'node:path'
 import { isObject } from '../../../src/cni/keys.js'
 import { writeFileAtomic } from '../files/atomic.js'
 import { PRIVATE_DIR } from './launcher.js'
+import { byKey } from '../../../src/util/compare.js'
 
 export interface PlacedBinary {
   name: string
@@ -80,5 +81,5 @@ export const recordAppended = (m: Manifest, path: string, plugins: AppendedPlugi
   const existing = m.conflists.find((c) => c.path === path)
   const merged = [...(existing?.appended ?? []).filter((a) => !plugins.some((p) => p.type === a.type)), ...plugins]
   const others = m.conflists.filter((c) => c.path !== path)
-  return { ...m, conflists: [...others, { path, appended: merged }].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0)) }
+  return { ...m, conflists: [...others, { path, appended: merged }].sort(byKey((c) => c.path)) }
 }
