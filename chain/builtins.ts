@@ -15,6 +15,3 @@ const BUILTINS: ReadonlyMap<string, MetaPlugin> = new Map<string, MetaPlugin>([
 
 /** builtinMeta returns the in-process plugin of `type`, or undefined. */
 export const builtinMeta = (type: string): MetaPlugin | undefined => BUILTINS.get(type)
-
-/** builtinTypes lists the types served in-process. */
-export const builtinTypes = (): string[] => [...BUILTINS.keys()]
