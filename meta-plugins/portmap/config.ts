@@ -3,6 +3,7 @@
 import { isIPv4, isIPv6 } from 'node:net'
 import { Address4, Address6 } from 'ip-address'
 import { invalidConfig } from '../../src/cni/errors.js'
+import { LIMITS, checkCount } from '../../src/cni/limits.js'
 import { getKey, isObject, normalizeKeys } from '../../src/cni/keys.js'
 import { toCurrentResult } from '../../src/cni/result-convert.js'
 import type { JsonObject, PluginConf, Result } from '../../src/cni/types.js'
@@ -162,6 +163,11 @@ export const pickPodAddresses = (result: Result | undefined, ifname: string): { 
 export const parsePortmapConfig = (conf: PluginConf, ifname: string): PortmapConfig => {
   const top = normalizeKeys(dropNulls(conf), TOP_KEYS)
   const rc = isObject(top.runtimeConfig) ? normalizeKeys(dropNulls(top.runtimeConfig), ['portMappings']) : top.runtimeConfig
+  // sizes first: the schema and the overlap check below grow with them
+  checkCount(isObject(rc) ? getKey(rc, 'portMappings') : undefined, LIMITS.PORT_MAPPINGS, 'runtimeConfig.portMappings')
+  checkCount(top.conditionsV4, LIMITS.CONDITIONS, 'conditionsV4')
+  checkCount(top.conditionsV6, LIMITS.CONDITIONS, 'conditionsV6')
+  checkCount(top.excludeDestinations, LIMITS.EXCLUDE_DESTINATIONS, 'excludeDestinations')
   const checked = { ...top, ...(rc !== undefined ? { runtimeConfig: rc } : {}) }
   delete (checked as JsonObject).prevResult
   if (!validatePortmapConfig(checked)) {

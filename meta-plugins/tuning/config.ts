@@ -5,6 +5,7 @@
 import { loadCniArgs } from '../../src/cni/args.js'
 import { CniError, ErrorCode, invalidConfig } from '../../src/cni/errors.js'
 import { getKey, isObject } from '../../src/cni/keys.js'
+import { LIMITS, checkCount } from '../../src/cni/limits.js'
 import type { JsonObject } from '../../src/cni/types.js'
 import type { PluginRequest } from '../../src/skel/plugin.js'
 import { validateTuningConfig } from '../../src/generated/validators.js'
@@ -49,6 +50,10 @@ const LINK_KEYS = ['sysctl', 'mac', 'promisc', 'mtu', 'txQLen', 'allmulti'] as c
  */
 export const parseTuningConfig = (req: PluginRequest, opts: { sysctls: boolean }): TuningConfig => {
   const raw = normalize(req.conf)
+  // sizes first (the schema below walks every entry)
+  checkCount(raw.sysctl, LIMITS.SYSCTLS, 'sysctl')
+  const args = raw.args
+  if (isObject(args) && isObject(args.cni)) checkCount(args.cni.sysctl, LIMITS.SYSCTLS, 'args.cni.sysctl')
   if (!validateTuningConfig(raw)) {
     const details = (validateTuningConfig.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message ?? ''}`).join('; ')
     throw invalidConfig(`tuning: ${details}`)
