@@ -1,7 +1,7 @@
 // Names of everything the firewall owns (nftables and iptables), and the owner record it writes in
 // rule comments. The layout is API (see README.md): versioned tables, fixed chain and map names.
-import { createHash } from 'node:crypto'
 import type { TableRef } from '../../src/nft/build.js'
+import { attachmentChainName, isAttachmentChainName } from '../../src/nft/names.js'
 
 /** The inet table: dispatch by pod address, per-attachment chains, per-bridge isolation chains. */
 export const TABLE: TableRef = { family: 'inet', table: 'cni_firewall_v1' }
@@ -27,33 +27,15 @@ export const IPT_COMMENT = 'cni-chain firewall: pod traffic marked by table inet
 
 export const DEFAULT_MARK_BIT = 12
 
-const BASE32 = 'abcdefghijklmnopqrstuvwxyz234567'
-const base32 = (buf: Buffer): string => {
-  let bits = 0
-  let value = 0
-  let out = ''
-  for (const byte of buf) {
-    value = (value << 8) | byte
-    bits += 8
-    while (bits >= 5) {
-      out += BASE32[(value >>> (bits - 5)) & 31]
-      bits -= 5
-    }
-    value &= (1 << bits) - 1
-  }
-  if (bits > 0) out += BASE32[(value << (5 - bits)) & 31]
-  return out
-}
-
 /**
  * podChainName is the attachment's chain (in both tables): `fw-` + base32(sha256(network NUL
  * containerID NUL ifname))[:16]. Deterministic, so DEL, CHECK and GC find it without listing.
  */
 export const podChainName = (network: string, containerId: string, ifname: string): string =>
-  `fw-${base32(createHash('sha256').update(`${network}\0${containerId}\0${ifname}`).digest()).slice(0, 16)}`
+  attachmentChainName('fw', network, containerId, ifname)
 
 /** isPodChainName tells whether a chain name is an attachment chain. */
-export const isPodChainName = (name: string): boolean => /^fw-[a-z2-7]{16}$/.test(name)
+export const isPodChainName = (name: string): boolean => isAttachmentChainName('fw', name)
 
 /** isoChainName is the shared isolation chain of a bridge; pods on it jump there (the kernel counts them). */
 export const isoChainName = (bridge: string): string => `iso-${bridge}`

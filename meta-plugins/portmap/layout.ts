@@ -1,8 +1,8 @@
 // Names of everything portmap owns in nftables, and the owner record it writes in rule comments.
 // The layout is API (see README.md): one inet table, versioned, with fixed chain and map names.
-import { createHash } from 'node:crypto'
 import { isIPv4, isIPv6 } from 'node:net'
 import type { TableRef } from '../../src/nft/build.js'
+import { attachmentChainName, isAttachmentChainName } from '../../src/nft/names.js'
 
 /**
  * The one table portmap writes. The version is in the name: nft 1.0.6 cannot store table comments,
@@ -49,33 +49,15 @@ export const PRIO = { dstnat: -100, srcnat: 100, raw: -300 } as const
 /** masqChainName: one postrouting base chain per mark bit, so networks with different bits coexist. */
 export const masqChainName = (bit: number): string => `masq-b${bit}`
 
-const BASE32 = 'abcdefghijklmnopqrstuvwxyz234567'
-const base32 = (buf: Buffer): string => {
-  let bits = 0
-  let value = 0
-  let out = ''
-  for (const byte of buf) {
-    value = (value << 8) | byte
-    bits += 8
-    while (bits >= 5) {
-      out += BASE32[(value >>> (bits - 5)) & 31]
-      bits -= 5
-    }
-    value &= (1 << bits) - 1
-  }
-  if (bits > 0) out += BASE32[(value << (5 - bits)) & 31]
-  return out
-}
-
 /**
  * podChainName is the attachment's chain: `pm-` + base32(sha256(network NUL containerID NUL ifname))[:16].
  * Deterministic, so DEL, CHECK and GC find it without any listing.
  */
 export const podChainName = (network: string, containerId: string, ifname: string): string =>
-  `pm-${base32(createHash('sha256').update(`${network}\0${containerId}\0${ifname}`).digest()).slice(0, 16)}`
+  attachmentChainName('pm', network, containerId, ifname)
 
 /** isPodChainName tells whether a chain name is one of ours. */
-export const isPodChainName = (name: string): boolean => /^pm-[a-z2-7]{16}$/.test(name)
+export const isPodChainName = (name: string): boolean => isAttachmentChainName('pm', name)
 
 export type Protocol = 'tcp' | 'udp' | 'sctp'
 
