@@ -63,6 +63,10 @@ export const sharedReleaseSteps = (chains: string[]): PlannedStep[] =>
  * device does not exist, undefined when it could not be read (the sets are then left as they are).
  */
 export const readIpvs = async (host: ReadHost): Promise<IpvsAddresses | undefined> => {
+  // the device list of this process's network namespace (the node's) costs no process: without
+  // kube-ipvs0 there (no IPVS mode, the common case) the `ip addr` call is skipped
+  const devices = await host.files.read('/proc/self/net/dev').catch(() => undefined)
+  if (devices !== undefined && !devices.split('\n').some((l) => l.trimStart().startsWith(`${IPVS_DEVICE}:`))) return { v4: [], v6: [] }
   try {
     const links = await host.ip.json<{ addr_info?: { family?: string; local?: string }[] }[]>(['addr', 'show', 'dev', IPVS_DEVICE])
     const addrs = (Array.isArray(links) ? links : []).flatMap((l) => (Array.isArray(l?.addr_info) ? l.addr_info : []))
