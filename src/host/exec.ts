@@ -35,3 +35,51 @@ export const runTool = async (tool: string, args: readonly string[], opts: RunOp
   }
   return { stdout: String(r.stdout), stderr: String(r.stderr), exitCode }
 }
+
+export interface ExecOptions {
+  /** written to the process's stdin */
+  input: string
+  /** the whole environment of the process (nothing is inherited) */
+  env: Record<string, string>
+  timeoutMs: number
+  /** after the timeout's SIGTERM, SIGKILL this much later */
+  forceKillAfterMs?: number
+}
+
+/** What a program did: exitCode or signal when it ran, startError when it never did. */
+export interface ExecResult {
+  stdout: string
+  stderr: string
+  exitCode?: number
+  signal?: string
+  timedOut: boolean
+  /** the process could not be started: errno code (ENOENT, EACCES, ETXTBSY...) and a message */
+  startError?: { code?: string; message: string }
+}
+
+/**
+ * execWithInput runs `file args...` (no shell, no netns) with `input` on stdin and exactly
+ * `env`, and reports what happened without throwing: a plugin binary's exit code and output are
+ * the caller's to decode (src/invoke/exec-plugin.ts).
+ */
+export const execWithInput = async (file: string, args: readonly string[], opts: ExecOptions): Promise<ExecResult> => {
+  const { execa } = await import('execa')
+  const r = await execa(file, [...args], {
+    input: opts.input,
+    env: opts.env,
+    extendEnv: false,
+    reject: false,
+    timeout: opts.timeoutMs,
+    forceKillAfterDelay: opts.forceKillAfterMs ?? 1000,
+    stripFinalNewline: false,
+    encoding: 'utf8',
+  })
+  const out: ExecResult = { stdout: String(r.stdout ?? ''), stderr: String(r.stderr ?? ''), timedOut: r.timedOut }
+  if (r.exitCode !== undefined) out.exitCode = r.exitCode
+  if (r.signal !== undefined) out.signal = r.signal
+  if (r.exitCode === undefined && r.signal === undefined && !r.timedOut) {
+    const code: string | undefined = r.code
+    out.startError = { ...(code !== undefined ? { code } : {}), message: String(r.shortMessage ?? '') }
+  }
+  return out
+}

@@ -1,9 +1,11 @@
 // execPlugin: the runtime side of one plugin call (libcni's invoke.ExecPlugin*). It runs the
-// binary with argument arrays (never a shell), the config as JSON on stdin, the process's env
-// plus all six CNI_* variables, and a timeout; then decodes stdout as libcni does.
+// binary (through src/host/exec.ts, the one module that starts processes: no shell) with the
+// config as JSON on stdin, the process's env plus all six CNI_* variables, and a timeout; then
+// decodes stdout as libcni does.
 import { setTimeout as sleep } from 'node:timers/promises'
 import { CniError, ErrorCode } from '../cni/errors.js'
 import type { JsonObject } from '../cni/types.js'
+import { execWithInput } from '../host/exec.js'
 import { decodePluginOutput, type PluginOutput } from './decode-output.js'
 
 export { findPlugin } from './find-plugin.js'
@@ -48,19 +50,6 @@ export const pluginEnv = (env: InvokeEnv, baseEnv: Record<string, string | undef
 // libcni retries "text file busy" (a binary being replaced) 5 times, one second apart
 const TEXT_BUSY_ATTEMPTS = 5
 
-// execa is loaded on the first call: a plugin answering VERSION (or failing validation) never pays for it
-const runOnce = async (file: string, stdin: string, env: Record<string, string>, timeoutMs: number) =>
-  (await import('execa')).execa(file, [], {
-    input: stdin,
-    env,
-    extendEnv: false,
-    reject: false,
-    timeout: timeoutMs,
-    forceKillAfterDelay: 1000,
-    stripFinalNewline: false,
-    encoding: 'utf8',
-  })
-
 /**
  * execPlugin runs the plugin file with stdin = JSON of `conf`, returns the parsed stdout JSON
  * (ADD/VERSION; `null` is {}) or undefined (empty stdout), and throws CniError from the plugin's
@@ -71,20 +60,20 @@ export const execPlugin = async (file: string, conf: JsonObject, env: InvokeEnv,
   const childEnv = pluginEnv(env, opts.baseEnv)
   const stdin = JSON.stringify(conf)
   for (let attempt = 1; ; attempt++) {
-    const r = await runOnce(file, stdin, childEnv, timeoutMs)
-    if (r.stderr !== '') (opts.onStderr ?? ((t: string) => void process.stderr.write(t)))(String(r.stderr))
+    const r = await execWithInput(file, [], { input: stdin, env: childEnv, timeoutMs })
+    if (r.stderr !== '') (opts.onStderr ?? ((t: string) => void process.stderr.write(t)))(r.stderr)
     if (r.timedOut) {
-      throw new CniError(ErrorCode.Internal, `plugin ${JSON.stringify(file)} timed out after ${timeoutMs} ms`, String(r.stderr).trimEnd() || undefined)
+      throw new CniError(ErrorCode.Internal, `plugin ${JSON.stringify(file)} timed out after ${timeoutMs} ms`, r.stderr.trimEnd() || undefined)
     }
-    if (r.exitCode === undefined && r.signal === undefined) {
+    if (r.startError) {
       // it never ran: missing file, no permission, busy text file...
-      if (r.code === 'ETXTBSY' && attempt < TEXT_BUSY_ATTEMPTS) {
+      if (r.startError.code === 'ETXTBSY' && attempt < TEXT_BUSY_ATTEMPTS) {
         await sleep(1000)
         continue
       }
-      throw new CniError(ErrorCode.Internal, `failed to execute plugin ${JSON.stringify(file)}`, r.code ?? r.shortMessage)
+      throw new CniError(ErrorCode.Internal, `failed to execute plugin ${JSON.stringify(file)}`, r.startError.code ?? r.startError.message)
     }
-    const output: PluginOutput = { exitCode: r.exitCode, stdout: String(r.stdout), stderr: String(r.stderr) }
+    const output: PluginOutput = { exitCode: r.exitCode, stdout: r.stdout, stderr: r.stderr }
     if (r.signal !== undefined) output.signal = r.signal
     return decodePluginOutput(output)
   }
