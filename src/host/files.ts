@@ -22,7 +22,8 @@ export const tempName = (path: string): string => join(dirname(path), `.${basena
 /** isTempName tells whether a directory entry is one of our in-flight (or crash-left) temp files. */
 export const isTempName = (name: string): boolean => /^\..+\.tmp-[0-9a-f]{16}$/.test(name)
 
-const fsyncDir = async (dir: string): Promise<void> => {
+/** fsyncDir makes a rename in dir durable. */
+export const fsyncDir = async (dir: string): Promise<void> => {
   const fh = await open(dir, constants.O_RDONLY | constants.O_DIRECTORY)
   try {
     await fh.sync()

@@ -1,11 +1,11 @@
 // Atomic file replacement for the CLI's edits of node files (conflists, plugin binaries, the
 // install manifest): a temporary file in the same directory, created O_EXCL|O_NOFOLLOW under a
-// name no CNI runtime loads (`.NAME.tmp-XXXXXXXX`), written, fsynced, renamed over the target, and
+// name no CNI runtime loads (`.NAME.tmp-<16 hex>`, src/host/files.ts tempName), written, fsynced, renamed over the target, and
 // the directory fsynced. A watcher (containerd, CRI-O) sees the old file or the new one, never half.
-import { randomBytes } from 'node:crypto'
 import { constants, createReadStream } from 'node:fs'
 import { lstat, open, readFile, rename, rm, type FileHandle } from 'node:fs/promises'
-import { basename, dirname, join } from 'node:path'
+import { dirname } from 'node:path'
+import { fsyncDir, tempName } from '../../../src/host/files.js'
 
 /** ConcurrentChangeError: the file changed between our read and our rename; nothing was written. */
 export class ConcurrentChangeError extends Error {
@@ -25,17 +25,6 @@ export interface AtomicWriteOptions {
   replaceAny?: boolean
   /** the bytes the file must still hold just before the rename (undefined: not checked) */
   expect?: Buffer
-}
-
-const tempName = (path: string): string => join(dirname(path), `.${basename(path)}.tmp-${randomBytes(4).toString('hex')}`)
-
-const fsyncDir = async (dir: string): Promise<void> => {
-  const fh = await open(dir, constants.O_RDONLY | constants.O_DIRECTORY)
-  try {
-    await fh.sync()
-  } finally {
-    await fh.close()
-  }
 }
 
 /** existingFile returns the stat of a regular file at path, undefined when nothing is there; refuses anything else. */
