@@ -4,9 +4,10 @@
 # Needs: REPO (the repository root). Each step prints one line, `setup: WHAT ... 12.3 s` when it
 # did work, `setup: WHAT (0.0 s)` when there was nothing to do; a failing step shows its output.
 
-# System packages the tests and the demo use (Debian names).
+# System packages the tests and the demo use (Debian names). podman, runc and busybox-static: the
+# real-runtime e2e test (test/tools/podman-setup.sh).
 CC_APT_PACKAGES=(nftables iptables iproute2 containernetworking-plugins iperf3 socat iputils-ping conntrack
-  procps golang-go golang-github-appc-cni-dev)
+  procps golang-go golang-github-appc-cni-dev podman runc busybox-static)
 CC_CNIRUN="$REPO/.cache/cnirun"
 CC_CNIRUN_SRC="$REPO/test/tools/cnirun"
 CC_BUILD_STAMP="$REPO/.cache/build.stamp"
