@@ -10,11 +10,12 @@
 // Validation is the reference's (rate and burst go together; burst/8 < 2^32), plus rate >= 8
 // bits/s (tbf counts whole bytes per second), all before anything is read from the host.
 import { invalidConfig } from '../../src/cni/errors.js'
-import { getKey, isObject } from '../../src/cni/keys.js'
+import { isObject, pickKeys } from '../../src/cni/keys.js'
 import type { JsonObject } from '../../src/cni/types.js'
 import type { PluginRequest } from '../../src/skel/plugin.js'
 import { validateBandwidthConfig } from '../../src/generated/validators.js'
 import { POD_ANNOTATIONS_CAPABILITY, ratesFromAnnotations } from './annotations.js'
+import { checkDataDir } from '../../src/cni/validate.js'
 
 /** The default record directory (tmpfs: records live exactly as long as the links they describe). */
 export const DEFAULT_DATA_DIR = '/run/cni/bandwidth'
@@ -119,31 +120,13 @@ export const direction = (which: 'ingress' | 'egress', rate: number, burstIn: nu
   return { rate, burst: noBurst ? undefined : burst }
 }
 
-/** pick copies the `keys` of obj (matched case-insensitively, last wins), dropping nulls. */
-const pick = (obj: JsonObject, keys: readonly string[]): JsonObject => {
-  const out: JsonObject = {}
-  for (const k of keys) {
-    const v = getKey(obj, k)
-    if (v !== undefined && v !== null) out[k] = v
-  }
-  return out
-}
-
 /** normalize builds the object the schema checks: our keys only, canonical spelling. */
 const normalize = (conf: JsonObject): JsonObject => {
-  const top = pick(conf, [...RATE_KEYS, 'dataDir', 'runtimeConfig'])
+  const top = pickKeys(conf, [...RATE_KEYS, 'dataDir', 'runtimeConfig'])
   if (isObject(top.runtimeConfig)) {
-    const rc = pick(top.runtimeConfig, ['bandwidth', POD_ANNOTATIONS_CAPABILITY])
-    if (isObject(rc.bandwidth)) rc.bandwidth = pick(rc.bandwidth, RATE_KEYS)
+    const rc = pickKeys(top.runtimeConfig, ['bandwidth', POD_ANNOTATIONS_CAPABILITY])
+    if (isObject(rc.bandwidth)) rc.bandwidth = pickKeys(rc.bandwidth, RATE_KEYS)
     top.runtimeConfig = rc
   }
   return top
-}
-
-/** checkDataDir requires an absolute, clean path (it names files this plugin writes as root). */
-const checkDataDir = (dir: string): string => {
-  if (!dir.startsWith('/') || /[\0\n]/.test(dir) || dir.split('/').some((s) => s === '.' || s === '..')) {
-    throw invalidConfig(`dataDir ${JSON.stringify(dir)} must be an absolute path without "." or ".." segments`)
-  }
-  return dir.length > 1 ? dir.replace(/\/+$/, '') : dir
 }

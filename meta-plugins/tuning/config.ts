@@ -4,7 +4,7 @@
 //   others: args.cni.* overrides the top level; args.cni.sysctl is merged over sysctl.
 import { loadCniArgs } from '../../src/cni/args.js'
 import { CniError, ErrorCode, invalidConfig } from '../../src/cni/errors.js'
-import { getKey, isObject } from '../../src/cni/keys.js'
+import { isObject, pickKeys } from '../../src/cni/keys.js'
 import { LIMITS, checkCount } from '../../src/cni/limits.js'
 import type { JsonObject } from '../../src/cni/types.js'
 import type { PluginRequest } from '../../src/skel/plugin.js'
@@ -12,6 +12,7 @@ import { validateTuningConfig } from '../../src/generated/validators.js'
 import { findDuplicateKeys } from './duplicate-keys.js'
 import { checkSysctlValue, sysctlPath, type SysctlSetting } from './sysctl-keys.js'
 import { byKey } from '../../src/util/compare.js'
+import { checkDataDir } from '../../src/cni/validate.js'
 
 /** The default record directory (the reference's). */
 export const DEFAULT_DATA_DIR = '/run/cni/tuning'
@@ -117,23 +118,13 @@ interface TuningRaw extends TuningFields {
   args?: { cni?: TuningFields }
 }
 
-/** pick copies the `keys` of obj (matched case-insensitively, last wins), dropping nulls. */
-const pick = (obj: JsonObject, keys: readonly string[]): JsonObject => {
-  const out: JsonObject = {}
-  for (const k of keys) {
-    const v = getKey(obj, k)
-    if (v !== undefined && v !== null) out[k] = v
-  }
-  return out
-}
-
 /** normalize builds the object the schema checks: our keys only, canonical spelling. */
 const normalize = (conf: JsonObject): JsonObject => {
-  const top = pick(conf, [...LINK_KEYS, 'dataDir', 'runtimeConfig', 'args'])
-  if (isObject(top.runtimeConfig)) top.runtimeConfig = pick(top.runtimeConfig, ['mac'])
+  const top = pickKeys(conf, [...LINK_KEYS, 'dataDir', 'runtimeConfig', 'args'])
+  if (isObject(top.runtimeConfig)) top.runtimeConfig = pickKeys(top.runtimeConfig, ['mac'])
   if (isObject(top.args)) {
-    const args = pick(top.args, ['cni'])
-    if (isObject(args.cni)) args.cni = pick(args.cni, LINK_KEYS)
+    const args = pickKeys(top.args, ['cni'])
+    if (isObject(args.cni)) args.cni = pickKeys(args.cni, LINK_KEYS)
     top.args = args
   }
   return top
@@ -189,12 +180,4 @@ export const normalizeMac = (mac: string): string => {
   if (parseInt(hex.slice(0, 2), 16) & 1) throw invalidConfig(`MAC address ${JSON.stringify(mac)} is a multicast address`)
   if (/^0+$/.test(hex)) throw invalidConfig(`MAC address ${JSON.stringify(mac)} is all zeros`)
   return hex.match(/../g)!.join(':')
-}
-
-/** checkDataDir requires an absolute, clean path (it names files this plugin writes as root). */
-const checkDataDir = (dir: string): string => {
-  if (!dir.startsWith('/') || /[\0\n]/.test(dir) || dir.split('/').some((s) => s === '.' || s === '..')) {
-    throw invalidConfig(`dataDir ${JSON.stringify(dir)} must be an absolute path without "." or ".." segments`)
-  }
-  return dir.length > 1 ? dir.replace(/\/+$/, '') : dir
 }

@@ -28,3 +28,13 @@ export const normalizeKeys = (obj: JsonObject, canonical: readonly string[]): Js
   }
   return out
 }
+
+/** pickKeys copies the `keys` of obj in their canonical spelling (matched case-insensitively, last wins), dropping nulls. */
+export const pickKeys = (obj: JsonObject, keys: readonly string[]): JsonObject => {
+  const out: JsonObject = {}
+  for (const k of keys) {
+    const v = getKey(obj, k)
+    if (v !== undefined && v !== null) out[k] = v
+  }
+  return out
+}

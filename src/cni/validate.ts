@@ -2,7 +2,7 @@
 // pkg/utils ValidateContainerID / ValidateNetworkName / ValidateInterfaceName). Every entry point
 // (the plugin skeleton, the executor, every CLI command, run-time publishing) checks an attachment
 // with checkAttachment, so a name can never carry a path separator or `..` into a file path.
-import { CniError, ErrorCode } from './errors.js'
+import { CniError, ErrorCode, invalidConfig } from './errors.js'
 
 const ID_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/
 
@@ -64,4 +64,16 @@ export const checkAttachment = (a: AttachmentNames): void => {
   if (a.network !== undefined) checkNetworkName(a.network)
   checkContainerId(a.containerId)
   checkInterfaceName(a.ifname)
+}
+
+/**
+ * checkDataDir returns a plugin's state directory without trailing slashes, or throws code 7: it
+ * must be absolute, free of NUL and newline, and have no `.` or `..` segment (it names files the
+ * plugin writes as root).
+ */
+export const checkDataDir = (dir: string, key = 'dataDir'): string => {
+  if (!dir.startsWith('/') || /[\0\n]/.test(dir) || dir.split('/').some((s) => s === '.' || s === '..')) {
+    throw invalidConfig(`${key} ${JSON.stringify(dir)} must be an absolute path without "." or ".." segments`)
+  }
+  return dir.length > 1 ? dir.replace(/\/+$/, '') : dir
 }
