@@ -10,7 +10,8 @@ import { keepEverything, validAttachments } from '../../src/cni/gc.js'
 import { isObject } from '../../src/cni/keys.js'
 import type { ReadHost } from '../../src/host/types.js'
 import { chainObj, del } from '../../src/nft/build.js'
-import { listedChains, listedRules, mapElements, type ListedRule } from '../../src/nft/read.js'
+import { staleChains, type AttachmentChains } from '../../src/nft/ownership.js'
+import { jumpTargets, listedChains, listedRules, mapElements, type ListedRule } from '../../src/nft/read.js'
 import type { NftCommand, NftObject } from '../../src/nft/types.js'
 import { emptyPlan, type Plan, type PlannedStep } from '../../src/plan/types.js'
 import type { PluginRequest } from '../../src/skel/plugin.js'
@@ -191,6 +192,9 @@ export const recoverDel = async (req: PluginRequest, host: ReadHost, plan: Plan)
   return { steps: [...plan.steps.slice(0, at), ...steps, ...plan.steps.slice(at + 1)] }
 }
 
+/** the attachment chains of the firewall (fw-…), for the shared GC rule (src/nft/ownership.ts staleChains) */
+const POD_CHAINS: AttachmentChains = { isChain: isPodChainName, networkOf: (c) => parseOwnerComment(c).network }
+
 /**
  * planGc: the one table-wide read. Removes this network's attachment chains (network from their
  * comments) that are not in cni.dev/valid-attachments, with their elements (owner-checked) in both
@@ -206,19 +210,10 @@ export const planGc = async (req: PluginRequest, host: ReadHost): Promise<Plan> 
   const objs = await host.nft.list(tableArgs(TABLE))
   if (!objs) return emptyPlan()
   const referenced = new Set([...mapElements(objs, MAP.v4), ...mapElements(objs, MAP.v6)].flatMap((e) => (e.target !== undefined ? [e.target] : [])))
-  const stale = listedChains(objs).filter(isPodChainName).filter((chain) => {
-    if (keep.has(chain)) return false
-    const rules = listedRules(objs, chain)
-    if (rules.length === 0) return !referenced.has(chain)
-    return rules.some((r) => r.comment !== undefined && parseOwnerComment(r.comment).network === cfg.network)
-  })
+  const stale = staleChains(objs, POD_CHAINS, cfg.network, keep, referenced)
   const staleSet = new Set(stale)
   // isolation chains still jumped to by an attachment chain that stays
-  const inUse = new Set(listedRules(objs).filter((r) => isPodChainName(r.chain) && !staleSet.has(r.chain)).flatMap((r) => r.expr)
-    .flatMap((e) => {
-      const target = (e as { jump?: { target?: string } }).jump?.target
-      return target !== undefined ? [target] : []
-    }))
+  const inUse = new Set(listedRules(objs).filter((r) => isPodChainName(r.chain) && !staleSet.has(r.chain)).flatMap(jumpTargets))
   const unusedIso = listedChains(objs).flatMap((c) => {
     const bridge = bridgeOfIsoChain(c)
     return bridge !== undefined && !inUse.has(c) && c === isoChainName(bridge) ? [bridge] : []

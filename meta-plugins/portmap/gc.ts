@@ -7,7 +7,7 @@
 import { keepEverything, validAttachments } from '../../src/cni/gc.js'
 import type { ReadHost } from '../../src/host/types.js'
 import { del, tableObj } from '../../src/nft/build.js'
-import { removeChain } from '../../src/nft/ownership.js'
+import { removeChain, staleChains, type AttachmentChains } from '../../src/nft/ownership.js'
 import { jumpTargets, listedChains, listedRules, mapElements } from '../../src/nft/read.js'
 import type { NftObject } from '../../src/nft/types.js'
 import { emptyPlan, type Plan, type PlannedStep } from '../../src/plan/types.js'
@@ -20,15 +20,8 @@ import { removeStateSteps } from './state.js'
 
 const TABLE_ARGS = ['table', TABLE.family, TABLE.table]
 
-/** staleChains: this network's pod chains not in `valid`, plus empty chains nothing points at (anyone's). */
-export const staleChains = (objs: readonly NftObject[], network: string, valid: Set<string>, targets: Set<string>): string[] =>
-  listedChains(objs).filter(isPodChainName).filter((chain) => {
-    if (valid.has(chain)) return false
-    const rules = listedRules(objs, chain)
-    // an empty chain no element points at is what a DEL on a pre-6.2 kernel leaves: inert, anyone's
-    if (rules.length === 0) return !targets.has(chain)
-    return rules.some((r) => r.comment !== undefined && parseOwnerComment(r.comment).network === network)
-  })
+/** the attachment chains of portmap (pm-…), for the shared GC rule (src/nft/ownership.ts staleChains) */
+const POD_CHAINS: AttachmentChains = { isChain: isPodChainName, networkOf: (c) => parseOwnerComment(c).network }
 
 /**
  * planGc: one table listing. Removes this network's chains (and their elements) not in the valid
@@ -43,7 +36,7 @@ export const planGc = async (req: PluginRequest, host: ReadHost): Promise<Plan> 
   const steps: PlannedStep[] = []
   const objs = await host.nft.list(TABLE_ARGS)
   if (objs) {
-    const stale = staleChains(objs, cfg.network, valid, new Set(dispatchElements(objs).map((e) => e.target)))
+    const stale = staleChains(objs, POD_CHAINS, cfg.network, valid, new Set(dispatchElements(objs).map((e) => e.target)))
     const live = listedChains(objs).filter((c) => !stale.includes(c))
     const stillReferenced = new Set(live.flatMap((c) => listedRules(objs, c).flatMap(jumpTargets)))
     const unreferenced = listedChains(objs).filter((c) => parseSharedChainName(c) && !stillReferenced.has(c))
@@ -63,7 +56,7 @@ export const legacyGcSteps = async (host: ReadHost, cfg: Pick<PortmapConfig, 'ne
   const objs = await host.nft.list(['table', LEGACY_TABLE.family, LEGACY_TABLE.table]).catch(() => undefined)
   if (!objs) return { steps: [], chains: [] }
   const elems = LEGACY_MAPS.flatMap((map) => mapElements(objs, map).map((e) => ({ map, key: e.key, target: e.target })))
-  const stale = staleChains(objs, cfg.network, valid, new Set(elems.flatMap((e) => (e.target ? [e.target] : []))))
+  const stale = staleChains(objs, POD_CHAINS, cfg.network, valid, new Set(elems.flatMap((e) => (e.target ? [e.target] : []))))
   const steps: PlannedStep[] = []
   if (stale.length > 0) {
     const batch = stale.flatMap((chain) => removeChain(LEGACY_TABLE, chain,

@@ -7,7 +7,8 @@
 // The claim must repeat the element's verdict exactly (`goto` for portmap, `jump` for firewall):
 // `add element K : jump C` over `K : goto C` is a different value, so EEXIST.
 import { add, chainObj, del, elementObj, elemKey, flush, gotoElem, jumpElem, type TableRef } from './build.js'
-import type { NftCommand } from './types.js'
+import { listedChains, listedRules } from './read.js'
+import type { NftCommand, NftObject } from './types.js'
 
 /** The keys of one verdict map that point at an attachment's chain (each key a list of parts). */
 export interface MapKeys {
@@ -55,3 +56,23 @@ export const releaseShared = (t: TableRef, refChain: string, target: string, gro
   ...releaseElements(t, target, groups),
   del(chainObj(t, refChain)),
 ]
+
+/** How a plugin recognizes its attachment chains and reads the network from a rule's owner comment. */
+export interface AttachmentChains {
+  isChain: (name: string) => boolean
+  networkOf: (comment: string) => string | undefined
+}
+
+/**
+ * staleChains: what GC removes from a listed table — the attachment chains of `network` whose
+ * names are not in `keep` (the network read from their rules' owner comments), and any empty
+ * attachment chain nothing points at (`targets`: the chains map elements point at). An empty,
+ * unreferenced chain is what a DEL on a kernel before 6.2 leaves: inert, and anyone's.
+ */
+export const staleChains = (objs: readonly NftObject[], kind: AttachmentChains, network: string, keep: ReadonlySet<string>, targets: ReadonlySet<string>): string[] =>
+  listedChains(objs).filter(kind.isChain).filter((chain) => {
+    if (keep.has(chain)) return false
+    const rules = listedRules(objs, chain)
+    if (rules.length === 0) return !targets.has(chain)
+    return rules.some((r) => r.comment !== undefined && kind.networkOf(r.comment) === network)
+  })
