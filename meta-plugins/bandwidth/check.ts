@@ -7,14 +7,16 @@ import type { ReadHost } from '../../src/host/types.js'
 import type { PluginRequest } from '../../src/skel/plugin.js'
 import { parseBandwidthConfig, type Shaping } from './config.js'
 import { ifbName, recordPath } from './names.js'
-import { readFilters, readQdiscs, requireHostVeth, requireNetns, requirePrevResult } from './observe.js'
+import { CHAINED, readFilters, readQdiscs, requireHostVeth } from './observe.js'
 import { parseRecord } from './record.js'
 import { FILTER_PREF, burstMatches, filtersAt, isOurRedirect, rootState, tbfParams, type TcQdisc } from './tbf.js'
+import { requirePrevResult } from '../../src/cni/prev-result.js'
+import { requireNetns } from '../../src/net/netns.js'
 
 /** checkBandwidth throws a code 100 CniError naming the first difference. */
 export const checkBandwidth = async (req: PluginRequest, host: ReadHost): Promise<void> => {
   const cfg = parseBandwidthConfig(req)
-  requirePrevResult(req)
+  requirePrevResult(req.conf, CHAINED)
   if (!cfg.ingress && !cfg.egress) return
   await requireNetns(host, cfg.netns)
   const { peer: veth, hostLinks } = await requireHostVeth(host, cfg)

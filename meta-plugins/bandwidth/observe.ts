@@ -1,33 +1,14 @@
-// Reads shared by ADD, CHECK, DEL and GC: prevResult, the pod netns, the host end of the pod's
-// veth, and a device's qdiscs and filters (`tc -j`).
+// Reads shared by ADD, CHECK, DEL and GC: the host end of the pod's veth, and a device's qdiscs and
+// filters (`tc -j`). prevResult and the pod netns: src/cni/prev-result.ts, src/net/netns.ts.
 import { CniError, ErrorCode, invalidConfig } from '../../src/cni/errors.js'
-import { getKey } from '../../src/cni/keys.js'
-import { toCurrentResult } from '../../src/cni/result-convert.js'
-import type { Result } from '../../src/cni/types.js'
 import { isNotFound, type ReadHost } from '../../src/host/types.js'
 import { findVethPeer, type VethPeer } from '../../src/net/link.js'
-import type { PluginRequest } from '../../src/skel/plugin.js'
 import type { BandwidthConfig } from './config.js'
 import { isBatchSafeName } from './record.js'
 import type { TcFilter, TcQdisc } from './tbf.js'
 
-/** requirePrevResult returns the parsed prevResult; ADD and CHECK fail with code 7 without it. */
-export const requirePrevResult = (req: PluginRequest): Result => {
-  const raw = getKey(req.conf, 'prevResult')
-  if (raw === undefined || raw === null) throw new CniError(ErrorCode.InvalidConfig, 'Required prevResult missing', 'bandwidth must be called as a chained plugin')
-  try {
-    return toCurrentResult(raw, req.conf.cniVersion)
-  } catch (err) {
-    throw new CniError(ErrorCode.InvalidConfig, 'could not parse prevResult', err instanceof Error ? err.message : String(err))
-  }
-}
-
-/** requireNetns fails with code 4 when CNI_NETNS does not name a namespace. */
-export const requireNetns = async (host: ReadHost, netns: string): Promise<void> => {
-  if (netns === '' || !(await host.netns.exists(netns))) {
-    throw new CniError(ErrorCode.InvalidEnvironment, 'invalid CNI_NETNS', `${JSON.stringify(netns)} is not a network namespace`)
-  }
-}
+/** why bandwidth needs prevResult (the details of the code 7 error without it) */
+export const CHAINED = 'bandwidth must be called as a chained plugin'
 
 /**
  * requireHostVeth finds the host end of CNI_IFNAME's veth through the kernel (not the result:

@@ -8,14 +8,16 @@
 // One process per tool. Every change carries its undo, so a failure part-way is rolled back. A
 // repeated ADD replaces our tbfs and filter in place and reuses the ifb.
 import { CniError, ErrorCode, invalidConfig } from '../../src/cni/errors.js'
+import { requirePrevResult } from '../../src/cni/prev-result.js'
 import type { Result } from '../../src/cni/types.js'
 import type { ReadHost } from '../../src/host/types.js'
 import type { LinkInfo } from '../../src/net/link.js'
+import { requireNetns } from '../../src/net/netns.js'
 import type { Plan, PlannedStep, Step } from '../../src/plan/types.js'
 import type { PluginRequest } from '../../src/skel/plugin.js'
 import { parseBandwidthConfig, type BandwidthConfig } from './config.js'
 import { IFB_CANDIDATES, ifbMac, ifbName, recordPath } from './names.js'
-import { readFilters, readQdiscs, requireHostVeth, requireNetns, requirePrevResult } from './observe.js'
+import { CHAINED, readFilters, readQdiscs, requireHostVeth } from './observe.js'
 import { RECORD_MODE, parseRecord, serializeRecord, type BandwidthRecord } from './record.js'
 import {
   FILTER_PREF, filtersAt, ingressQdisc, isOurRedirect, redirectArgs, redirectDelArgs, rootState, tbfArgs, tbfParams,
@@ -25,7 +27,7 @@ import {
 /** planAdd validates the request (nothing read before that), observes, and returns the ADD plan. */
 export const planAdd = async (req: PluginRequest, host: ReadHost): Promise<Plan> => {
   const cfg = parseBandwidthConfig(req)
-  const prev = requirePrevResult(req)
+  const prev = requirePrevResult(req.conf, CHAINED)
   if (!cfg.ingress && !cfg.egress) return { steps: [], result: prev }
   await requireNetns(host, cfg.netns)
   const { peer: veth, hostLinks } = await requireHostVeth(host, cfg)

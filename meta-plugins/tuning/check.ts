@@ -6,12 +6,14 @@ import type { ReadHost } from '../../src/host/types.js'
 import type { PluginRequest } from '../../src/skel/plugin.js'
 import { parseTuningConfig } from './config.js'
 import { readLink } from '../../src/net/link.js'
-import { readSysctls, requireNetns, requirePrevResult } from './observe.js'
+import { readSysctls } from './observe.js'
+import { requirePrevResult } from '../../src/cni/prev-result.js'
+import { requireNetns } from '../../src/net/netns.js'
 
 /** checkTuning throws a code 100 CniError naming the first value that differs. */
 export const checkTuning = async (req: PluginRequest, host: ReadHost): Promise<void> => {
   const cfg = parseTuningConfig(req, { sysctls: true })
-  requirePrevResult(req)
+  requirePrevResult(req.conf)
   await requireNetns(host, cfg.netns)
   const values = await readSysctls(host, cfg.sysctls, cfg.netns)
   cfg.sysctls.forEach((s, i) => {

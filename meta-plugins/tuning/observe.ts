@@ -1,32 +1,10 @@
-// Reads shared by ADD and CHECK: prevResult, the netns, the allowlist and current sysctl values.
+// Reads shared by ADD and CHECK: the allowlist and current sysctl values (prevResult and the netns: src/cni/prev-result.ts, src/net/netns.ts).
 import { CniError, ErrorCode } from '../../src/cni/errors.js'
-import { getKey } from '../../src/cni/keys.js'
-import { toCurrentResult } from '../../src/cni/result-convert.js'
-import type { Result } from '../../src/cni/types.js'
 import type { ReadHost } from '../../src/host/types.js'
-import type { PluginRequest } from '../../src/skel/plugin.js'
 import { parseAllowlist, type SysctlSetting } from './sysctl-keys.js'
 
 /** ALLOWLIST_PATH: the reference's fixed allowlist location (read through host.files). */
 export const ALLOWLIST_PATH = '/etc/cni/tuning/allowlist.conf'
-
-/** requirePrevResult returns the parsed prevResult; ADD and CHECK fail with code 7 without it. */
-export const requirePrevResult = (req: PluginRequest): Result => {
-  const raw = getKey(req.conf, 'prevResult')
-  if (raw === undefined || raw === null) throw new CniError(ErrorCode.InvalidConfig, 'Required prevResult missing')
-  try {
-    return toCurrentResult(raw, req.conf.cniVersion)
-  } catch (err) {
-    throw new CniError(ErrorCode.InvalidConfig, 'could not parse prevResult', err instanceof Error ? err.message : String(err))
-  }
-}
-
-/** requireNetns fails with code 4 when CNI_NETNS does not name a namespace. */
-export const requireNetns = async (host: ReadHost, netns: string): Promise<void> => {
-  if (!(await host.netns.exists(netns))) {
-    throw new CniError(ErrorCode.InvalidEnvironment, 'invalid CNI_NETNS', `${JSON.stringify(netns)} is not a network namespace`)
-  }
-}
 
 /** readAllowlist returns the allowlist's regexps, or undefined when there is no allowlist file. */
 export const readAllowlist = async (host: ReadHost): Promise<RegExp[] | undefined> => {

@@ -9,10 +9,12 @@ import type { Plan, PlannedStep } from '../../src/plan/types.js'
 import type { PluginRequest } from '../../src/skel/plugin.js'
 import { parseTuningConfig, type TuningConfig } from './config.js'
 import { linkSetStep, readLink, type LinkAttr, type LinkState } from '../../src/net/link.js'
-import { readAllowlist, readSysctls, requireNetns, requirePrevResult } from './observe.js'
+import { readAllowlist, readSysctls } from './observe.js'
 import { RECORD_MODE, mergeRecord, parseRecord, readRecords, recordPath, serializeRecord, type FoundRecord, type TuningRecord } from './record.js'
 import { updateResult } from './result.js'
 import { checkAllowlist } from './sysctl-keys.js'
+import { requirePrevResult } from '../../src/cni/prev-result.js'
+import { requireNetns } from '../../src/net/netns.js'
 
 /** ADD_ORDER: the order ADD changes link attributes in. */
 const ADD_ORDER: readonly LinkAttr[] = ['mac', 'promisc', 'mtu', 'allmulti', 'txQLen']
@@ -20,7 +22,7 @@ const ADD_ORDER: readonly LinkAttr[] = ['mac', 'promisc', 'mtu', 'allmulti', 'tx
 /** planAdd validates the request (nothing read before that), observes, and returns the ADD plan. */
 export const planAdd = async (req: PluginRequest, host: ReadHost): Promise<Plan> => {
   const cfg = parseTuningConfig(req, { sysctls: true })
-  const prev = requirePrevResult(req)
+  const prev = requirePrevResult(req.conf)
   checkAllowlist(cfg.sysctls, await readAllowlist(host))
   const result = updateResult(prev, cfg.ifname, cfg.link, cfg.cniVersion)
   const linkAttrs = ADD_ORDER.filter((a) => cfg.link[a] !== undefined)
