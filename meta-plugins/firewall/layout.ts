@@ -2,6 +2,7 @@
 // rule comments. The layout is API (see README.md): versioned tables, fixed chain and map names.
 import type { TableRef } from '../../src/nft/build.js'
 import { attachmentChainName, isAttachmentChainName } from '../../src/nft/names.js'
+import { cutComment, decodeField, encodeField } from '../../src/nft/comment.js'
 
 /** The inet table: dispatch by pod address, per-attachment chains, per-bridge isolation chains. */
 export const TABLE: TableRef = { family: 'inet', table: 'cni_firewall_v1' }
@@ -52,16 +53,14 @@ export interface Owner {
   ifname: string
 }
 
-const COMMENT_MAX = 128
-
 /**
- * ownerComment: `if=IF pol=POLICY net=NET cid=CID`, cut to 128 bytes (nft's limit). The container
- * id is last: it is informational (the chain name is the identity).
+ * ownerComment: `if=IF pol=POLICY net=NET cid=CID`, the owner fields percent-encoded (a hostile
+ * CNI_IFNAME such as `x";drop#` cannot end the comment string in `nft list ruleset`; see
+ * src/nft/comment.ts), cut to 128 bytes. The container id is last: it is informational (the chain
+ * name is the identity).
  */
-export const ownerComment = (o: Owner, policy: IngressPolicy): string => {
-  const full = `if=${o.ifname} pol=${policy} net=${o.network} cid=${o.containerId}`
-  return Buffer.byteLength(full) <= COMMENT_MAX ? full : Buffer.from(full).subarray(0, COMMENT_MAX).toString('utf8').replace(/\uFFFD$/u, '')
-}
+export const ownerComment = (o: Owner, policy: IngressPolicy): string =>
+  cutComment(`if=${encodeField(o.ifname)} pol=${policy} net=${encodeField(o.network)} cid=${encodeField(o.containerId)}`)
 
 export interface ParsedOwner {
   ifname?: string
@@ -71,14 +70,14 @@ export interface ParsedOwner {
   containerId?: string
 }
 
-/** parseOwnerComment reads ownerComment's output (possibly truncated). */
+/** parseOwnerComment reads ownerComment's output (possibly truncated), decoding the owner fields. */
 export const parseOwnerComment = (comment: string): ParsedOwner => {
   const out: ParsedOwner = {}
   const m = /^if=(\S+) pol=(open|same-bridge|isolated) net=(\S+) cid=(\S*)$/.exec(comment)
-  if (m) return { ifname: m[1] as string, policy: m[2] as IngressPolicy, network: m[3] as string, containerId: m[4] as string }
+  if (m) return { ifname: decodeField(m[1] as string), policy: m[2] as IngressPolicy, network: decodeField(m[3] as string), containerId: decodeField(m[4] as string) }
   const p = /^if=(\S+) pol=(open|same-bridge|isolated) /.exec(comment)
   if (p) {
-    out.ifname = p[1] as string
+    out.ifname = decodeField(p[1] as string)
     out.policy = p[2] as IngressPolicy
   }
   return out

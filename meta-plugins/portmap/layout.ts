@@ -3,6 +3,7 @@
 import { isIPv4, isIPv6 } from 'node:net'
 import type { TableRef } from '../../src/nft/build.js'
 import { attachmentChainName, isAttachmentChainName } from '../../src/nft/names.js'
+import { cutComment, decodeField, encodeField } from '../../src/nft/comment.js'
 
 /**
  * The one table portmap writes. The version is in the name: nft 1.0.6 cannot store table comments,
@@ -154,31 +155,8 @@ export interface Owner {
   ifname: string
 }
 
-const COMMENT_MAX = 128
-
-/**
- * encodeField percent-encodes every byte outside [A-Za-z0-9._-] (UTF-8), "%" included. CNI_IFNAME
- * may hold `"`, `;` or `#`: raw, they would end the comment string in `nft list ruleset` output and
- * a text save and restore would read the rest as statements.
- */
-export const encodeField = (s: string): string =>
-  [...Buffer.from(s, 'utf8')].map((b) => {
-    const c = String.fromCharCode(b)
-    return /[A-Za-z0-9._-]/.test(c) ? c : `%${b.toString(16).toUpperCase().padStart(2, '0')}`
-  }).join('')
-
-/** decodeField reverses encodeField; a malformed escape is kept as it is. */
-export const decodeField = (s: string): string => {
-  const bytes: number[] = []
-  for (let i = 0; i < s.length; i++) {
-    const hex = s.slice(i + 1, i + 3)
-    if (s[i] === '%' && /^[0-9A-Fa-f]{2}$/.test(hex)) {
-      bytes.push(parseInt(hex, 16))
-      i += 2
-    } else bytes.push(...Buffer.from(s[i] as string, 'utf8'))
-  }
-  return Buffer.from(bytes).toString('utf8')
-}
+// the owner fields are encoded by src/nft/comment.ts (shared with the firewall); re-exported for tests
+export { decodeField, encodeField }
 
 /**
  * ownerComment is the comment of a DNAT rule: `k=KEY if=IF net=NET cid=CID`, owner fields
@@ -187,9 +165,7 @@ export const decodeField = (s: string): string => {
  * the identity).
  */
 export const ownerComment = (key: HostKey, o: Owner): string => {
-  const full = `k=${keyString(key)} if=${encodeField(o.ifname)} net=${encodeField(o.network)} cid=${encodeField(o.containerId)}`
-  // ASCII only, so a byte cut is a character cut; never leave half an escape
-  return full.length <= COMMENT_MAX ? full : full.slice(0, COMMENT_MAX).replace(/%[0-9A-F]?$/, '')
+  return cutComment(`k=${keyString(key)} if=${encodeField(o.ifname)} net=${encodeField(o.network)} cid=${encodeField(o.containerId)}`)
 }
 
 /** A parsed comment: the key, and the owner fields that survived truncation. */
