@@ -24,9 +24,14 @@ export interface RunOptions {
   timeoutMs?: number
 }
 
+// tap's processinfo wraps child_process in the test process and puts its loader back into every
+// child's NODE_OPTIONS, whatever env is passed (so childEnv alone cannot drop it): `env -u` takes
+// it out for real, so plugins and runtimes start as a node starts them, not instrumented by tap
+const WITHOUT_TAP = ['-u', 'NODE_OPTIONS', '--']
+
 /** argv for `cmd args` inside `ns` (`ip netns exec NAME ...`) or in the current namespace. */
 export const inNetns = (ns: Netns | undefined, cmd: string, args: readonly string[]): [string, string[]] =>
-  ns ? ['ip', ['netns', 'exec', ns.name, cmd, ...args]] : [cmd, [...args]]
+  ns ? ['env', [...WITHOUT_TAP, 'ip', 'netns', 'exec', ns.name, cmd, ...args]] : ['env', [...WITHOUT_TAP, cmd, ...args]]
 
 /**
  * run executes `cmd args` in `ns` (or here when undefined) and never throws on a non-zero exit.
