@@ -145,3 +145,25 @@ export const diffState = (before: HostState, after: HostState): string[] => {
   out.push(...lineDiff('files', fileLine(before.files), fileLine(after.files)))
   return out
 }
+
+/**
+ * settle waits (bounded: 30 polls, ~6 s) until the kernel has finished with new links in every
+ * namespace: no tentative IPv6 address, and addresses and routes unchanged over one poll (a new
+ * veth gets its link-local address and routes a moment after it comes up).
+ */
+export const settle = async (namespaces: Netns[]): Promise<void> => {
+  const view = async (): Promise<string> => {
+    const parts: string[] = []
+    for (const ns of namespaces) {
+      parts.push((await runOk(ns, 'ip', ['-6', 'addr', 'show'])).stdout, (await runOk(ns, 'ip', ['-6', 'route', 'show', 'table', 'all'])).stdout)
+    }
+    return parts.join('\n')
+  }
+  let last = await view()
+  for (let i = 0; i < 30; i++) {
+    await new Promise((r) => setTimeout(r, 200))
+    const now = await view()
+    if (now === last && !/tentative/.test(now)) return
+    last = now
+  }
+}
