@@ -23,6 +23,7 @@ import { versionAtLeast } from '../src/cni/versions.js'
 import type { FileHost } from '../src/host/types.js'
 import { type CacheEntry, checkCacheDir, listCachedAttachments, readCache } from '../src/cni/cache.js'
 import { checkNetworkName } from '../src/cni/validate.js'
+import { byKey } from '../src/util/compare.js'
 import { buildPluginConf } from './build-conf.js'
 import { parseConfList, type LoadedList } from './conf-load.js'
 import type { CallEnv, PluginRunner } from './runner.js'
@@ -218,7 +219,7 @@ export const reloadAll = async (args: ReloadArgs, deps: ReloadDeps): Promise<Rel
   const only = new Set(args.networks ?? [])
   const entries = (await listCachedAttachments(deps.files, args.cacheDir))
     .filter((e) => only.size === 0 || only.has(e.networkName))
-    .sort((a, b) => key(a).localeCompare(key(b)))
+    .sort(byKey(key))
   const attachments: AttachmentOutcome[] = []
   for (const e of entries) {
     try {

@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto'
 import { createReadStream } from 'node:fs'
 import { link, lstat, mkdir, readFile, rename, rm, stat } from 'node:fs/promises'
 import { join } from 'node:path'
+import { tempName } from '../../../src/host/files.js'
 import { copyFileAtomic, writeFileAtomic } from '../files/atomic.js'
 import { CODE_DIR, LAUNCHER_MARKER, launcherText, PRIVATE_DIR } from './launcher.js'
 import type { Manifest, PlacedBinary } from './manifest.js'
@@ -96,8 +97,8 @@ const placeFile = async (dir: string, rel: string, bytes: Buffer, written: strin
 const backUp = async (binDir: string, name: string): Promise<void> => {
   const dir = join(binDir, PRIVATE_DIR, 'backup')
   await mkdir(dir, { recursive: true, mode: 0o755 })
-  const tmp = join(dir, `.${name}.tmp-${process.pid}`)
-  await rm(tmp, { force: true })
+  // a fresh random name: link() never follows or replaces what is there (EEXIST instead)
+  const tmp = tempName(join(dir, name))
   await link(join(binDir, name), tmp)
   await rename(tmp, join(dir, name))
 }
