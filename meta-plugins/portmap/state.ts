@@ -92,7 +92,9 @@ export const localnetSteps = async (host: ReadHost, dir: string, chain: string, 
   const [current] = await host.sysctl.read([localnetKey(localnet)])
   if (current === undefined) return steps
   const marker = `${ldir}/${chain}`
-  steps.push({ kind: 'write-file', path: marker, content: '', mode: 0o600, undo: [{ kind: 'remove-file', path: marker }] })
+  // undone after the .orig and sysctl steps below: the directory goes too when no other user is in
+  // it, so a rolled-back ADD (the chain plugin's) leaves no empty localnet/<if>/ behind
+  steps.push({ kind: 'write-file', path: marker, content: '', mode: 0o600, undo: [{ kind: 'remove-file', path: marker }, { kind: 'remove-dir', path: ldir }] })
   if (orig === undefined) {
     steps.push({ kind: 'write-file', path: `${ldir}/.orig`, content: current.trim(), mode: 0o600, undo: [{ kind: 'remove-file', path: `${ldir}/.orig` }] })
   }
