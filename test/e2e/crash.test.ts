@@ -114,6 +114,8 @@ if (e2eSkip) {
       const add = await cnirun(topo, 'add', lists[kind], pod, { containerId: `warm-${kind}`, capArgs: metaCapArgs(PORT) })
       addMs[kind] = Date.now() - start
       t.equal(add.exitCode, 0, `warm-up ADD (${kind}, ${addMs[kind]} ms)${add.exitCode === 0 ? '' : `: ${add.stdout}${add.stderr}`}`)
+      // the bridge gets its IPv6 link-local address once a port is up: let that happen before any "before"
+      await settle([topo.node, pod])
       t.equal((await cnirun(topo, 'del', lists[kind], pod, { containerId: `warm-${kind}`, capArgs: metaCapArgs(PORT) })).exitCode, 0, 'warm-up DEL')
     }
 
@@ -153,6 +155,7 @@ if (e2eSkip) {
     }
     const warm = await createPod(t, topo, 'fwarm')
     t.equal((await cnirun(topo, 'add', ok, warm, { containerId: 'warm', capArgs: metaCapArgs(PORT) })).exitCode, 0, 'warm-up ADD')
+    await settle([topo.node, warm])
     t.equal((await cnirun(topo, 'del', ok, warm, { containerId: 'warm', capArgs: metaCapArgs(PORT) })).exitCode, 0, 'warm-up DEL')
 
     for (const kind of ['flat', 'chain'] as const) {

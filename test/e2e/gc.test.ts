@@ -54,6 +54,7 @@ if (e2eSkip) {
       for (const list of [gcnet, other]) {
         const warm = await createPod(t, topo, 'gcwarm')
         t.equal((await cnirun(topo, 'add', list, warm, { containerId: 'warm', capArgs: metaCapArgs(32999) })).exitCode, 0, 'warm-up ADD')
+        await settle([topo.node, warm])
         t.equal((await cnirun(topo, 'del', list, warm, { containerId: 'warm', capArgs: metaCapArgs(32999) })).exitCode, 0, 'warm-up DEL')
       }
 
