@@ -65,6 +65,8 @@ if (e2eSkip) {
 } else if (FUZZ_BINARIES.some((b) => !existsSync(join(repoRoot, 'bin', b)))) {
   t.plan(0, 'bin/ is missing: run npm run build first')
 } else {
+  // about a minute on an idle 2-core machine; more when the whole suite shares the cores
+  t.setTimeout(900_000)
   t.test('fuzz: malformed and hostile invocations of every plugin and verb', async (t) => {
     const seed = process.env.CC_FUZZ_SEED && /^\d+$/.test(process.env.CC_FUZZ_SEED) ? Number(process.env.CC_FUZZ_SEED) : Math.floor(Math.random() * 2 ** 31)
     const total = intEnv('CC_FUZZ_CASES', 2400)
