@@ -6,7 +6,10 @@
 //   (default 2400), CC_FUZZ_ONLY=<n,n,...> runs only those cases of the run (to replay a failure).
 // - Most cases run in process through the dispatcher the binaries use (runPlugin with the plugin's
 //   definition and the real host, src/skel/main.ts's body), in 4 runner processes inside the node
-//   namespace; every 8th case runs the real binary (bin/<plugin>), started by the runner.
+//   namespace; every 8th case of each shard runs the real binary (bin/<plugin>), started by the
+//   runner. Each call has a 60 s timeout (a hang fails); the runner also checks that no
+//   prototype gained a property (pollution through "__proto__" keys) and that nothing is written
+//   outside a call; its dir.trace file names the call in progress if a round never answers.
 // - Shards: case n goes to shard n % 4, one per runner: its own pod (eth0 a veth onto its own
 //   bridge), network name, host ports and state dirs. A shard's cases run one at a time, so a
 //   valid ADD and its DEL are never interleaved with another call on the same pod.
@@ -15,8 +18,9 @@
 //   the node namespace and the 4 pods (ruleset, links, addresses, routes, qdiscs and filters, net.*
 //   sysctls) and the files under the state dirs and the runners' TMPDIRs. Every ADD that succeeds
 //   (valid or not) is followed by its DEL (valid cases: CHECK first, and the result as prevResult,
-//   as libcni does), so after each round of cases (40 per runner) the state must equal the baseline.
-//   A difference fails the round (naming its cases) and the baseline is read again.
+//   as libcni does; a quarter of them ADD twice first, half of them DEL twice), so after each
+//   round of cases (40 per runner) the state must equal the baseline. A difference fails the
+//   round (naming its cases) and the baseline is read again.
 //   Firewall's static iptables objects for another acceptMarkBit or admin chain name stay by design
 //   (isIptablesSkeleton): counted, not failures.
 // - The machine's default state dirs (/run/cni/*) must not gain any file naming the run's marker.
@@ -88,7 +92,7 @@ if (e2eSkip) {
     for (const [i, runner] of runners.entries()) {
       const shard = world.shards[i]!
       const warm: FuzzCase[] = warmupConfs(shard).flatMap((conf) => (['inproc', 'binary'] as const).map((mode) => ({
-        n: warmN--, shard: i, plugin: conf.type, mode, verb: 'ADD' as const, expect: 'ok' as const, labels: [], cleanup: true, check: true,
+        n: warmN--, shard: i, plugin: conf.type, mode, verb: 'ADD' as const, expect: 'ok' as const, labels: [], cleanup: true, check: true, readd: true, delTwice: true,
         call: { env: { CNI_COMMAND: 'ADD', CNI_CONTAINERID: `${marker}warm${i}`, CNI_NETNS: shard.podPath, CNI_IFNAME: 'eth0', CNI_PATH: world.cniPath }, stdin: JSON.stringify(conf) },
       })))
       const { outcomes } = await runner.run(warm, 5 * CALL_TIMEOUT_MS)

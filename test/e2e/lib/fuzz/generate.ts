@@ -257,6 +257,8 @@ export const generateCase = (ctx: FuzzContext, seed: number, n: number, binaryEv
     labels,
     cleanup: verb === 'ADD',
     check: labels.length === 0 && verb === 'ADD' && versionsFor('CHECK').includes(version),
+    readd: labels.length === 0 && verb === 'ADD' && r.bool(0.25),
+    delTwice: labels.length === 0 && verb === 'ADD' && r.bool(0.5),
   }
 }
 

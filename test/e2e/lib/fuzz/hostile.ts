@@ -40,7 +40,7 @@ export const BAD_IFNAMES: readonly string[] = [
 ]
 
 /** Interface names that are well-formed but name no interface in the pod. */
-export const ODD_IFNAMES: readonly string[] = ['eth1', 'x'.repeat(15), 'a.b', 'lo0', 'A-B_c', '-', 'eth0.100', '😀', '%d', 'eth*']
+export const ODD_IFNAMES: readonly string[] = ['lo', 'eth1', 'x'.repeat(15), 'a.b', 'lo0', 'A-B_c', '-', 'eth0.100', '😀', '%d', 'eth*']
 
 /** Container ids libcni refuses. */
 export const BAD_CONTAINER_IDS: readonly string[] = [

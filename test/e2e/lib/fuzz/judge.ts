@@ -97,11 +97,13 @@ export const judge = (c: FuzzCase, o: CaseOutcome): string[] => {
     if (c.expect === 'error' && o.main.exitCode === 0) out.push('an invalid call succeeded')
     if (c.expect === 'about' && (o.main.exitCode !== 0 || o.main.stdout !== '')) out.push('no CNI_COMMAND: expected exit 0, the about line and an empty stdout')
   }
-  for (const [verb, f] of [['CHECK', o.check], ['DEL', o.del]] as const) {
+  // a repeated ADD may refuse (well-formed); CHECK, DEL and a second DEL must succeed
+  if (o.readd) out.push(...callProblems(o.readd, c.call.env, c.call.stdin).map((p) => `the same ADD again: ${p}`))
+  for (const [verb, f, what] of [['CHECK', o.check, 'CHECK'], ['DEL', o.del, 'DEL'], ['DEL', o.del2, 'a second DEL']] as const) {
     if (!f) continue
     const env = { ...c.call.env, CNI_COMMAND: verb }
-    out.push(...callProblems(f, env, '').map((p) => `${verb} after the ADD: ${p}`))
-    if (f.exitCode !== 0 && !f.timedOut) out.push(`${verb} after a successful ADD failed: ${short(f.stdout, 1000)}`)
+    out.push(...callProblems(f, env, '').map((p) => `${what} after the ADD: ${p}`))
+    if (f.exitCode !== 0 && !f.timedOut) out.push(`${what} after a successful ADD failed: ${short(f.stdout, 1000)}`)
   }
   if (c.cleanup && c.call.env.CNI_COMMAND === 'ADD' && o.main.exitCode === 0 && !o.del) out.push('ADD succeeded but no DEL ran')
   if (o.pollution) out.push(o.pollution)

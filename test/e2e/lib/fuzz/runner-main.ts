@@ -148,14 +148,22 @@ const runCase = async (c: FuzzCase): Promise<CaseOutcome> => {
   trace(`case ${c.n} main done: exit ${main.exitCode} in ${main.ms} ms`)
   const out: CaseOutcome = { n: c.n, main }
   if (c.cleanup && c.call.env.CNI_COMMAND === 'ADD' && main.exitCode === 0 && !main.timedOut) {
-    let result: unknown
-    try {
-      result = JSON.parse(main.stdout)
-    } catch {
-      result = undefined
+    const parse = (text: string): unknown => {
+      try {
+        return JSON.parse(text)
+      } catch {
+        return undefined
+      }
+    }
+    let result = parse(main.stdout)
+    if (c.readd) {
+      out.readd = await callOf(c, c.call)
+      if (out.readd.exitCode === 0) result = parse(out.readd.stdout) ?? result
     }
     if (c.check && result !== undefined) out.check = await callOf(c, followUp(c, 'CHECK', result))
-    out.del = await callOf(c, followUp(c, 'DEL', result))
+    const del = followUp(c, 'DEL', result)
+    out.del = await callOf(c, del)
+    if (c.delTwice) out.del2 = await callOf(c, del)
     trace(`case ${c.n} cleanup done`)
   }
   const proto = protoKeys()

@@ -65,6 +65,10 @@ export interface FuzzCase {
    */
   cleanup: boolean
   check: boolean
+  /** valid ADD: the same ADD again before CHECK and DEL (plugins replace their objects in place) */
+  readd: boolean
+  /** valid ADD: DEL a second time at the end (DEL is idempotent) */
+  delTwice: boolean
 }
 
 /** What one call did. */
@@ -81,8 +85,10 @@ export interface CallOutcome {
 export interface CaseOutcome {
   n: number
   main: CallOutcome
+  readd?: CallOutcome
   check?: CallOutcome
   del?: CallOutcome
+  del2?: CallOutcome
   /** Object.prototype / Array.prototype gained properties during the case */
   pollution?: string
   /** output written outside any call of this case (in-process runner) */
