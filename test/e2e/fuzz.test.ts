@@ -21,8 +21,8 @@
 //   as libcni does; a quarter of them ADD twice first, half of them DEL twice), so after each
 //   round of cases (40 per runner) the state must equal the baseline. A difference fails the
 //   round (naming its cases) and the baseline is read again.
-//   Firewall's static iptables objects for another acceptMarkBit or admin chain name stay by design
-//   (isIptablesSkeleton): counted, not failures.
+//   Skeleton objects for another mark bit or admin chain name (firewall's static iptables rule,
+//   portmap's masq-b<bit> chain) stay by design (isSkeleton): counted, not failures.
 // - The machine's default state dirs (/run/cni/*) must not gain any file naming the run's marker.
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
@@ -55,14 +55,20 @@ const describe = (c: FuzzCase): string =>
   `  env ${short(JSON.stringify(c.call.env), 400)}\n  stdin ${short(JSON.stringify(c.call.stdin), 600)}`
 
 /**
- * firewall's static iptables objects (filter table: the per-mark rule jumping to CNI-CHAIN-FORWARD,
- * that chain, its rules and the admin chain) are shared by every pod and never removed (see
- * meta-plugins/firewall/iptables-rules.ts): a case with another acceptMarkBit or admin chain name
- * adds one for good. They are counted, not failures; anything else in the ruleset is.
+ * Per-setting skeleton objects that rightly stay (like the tables the warm-up creates), shared by
+ * every pod with that setting and never removed by DEL or GC: firewall's static iptables objects
+ * (filter table: the per-mark rule jumping to CNI-CHAIN-FORWARD, that chain and its rules, the
+ * admin chain; meta-plugins/firewall/iptables-rules.ts) for another acceptMarkBit or
+ * iptablesAdminChainName, and portmap's postrouting chain masq-b<bit> for another markMasqBit
+ * (meta-plugins/portmap/rules.ts). They are counted, not failures; anything else is.
  */
-const isIptablesSkeleton = (line: string): boolean =>
-  / ruleset: \+ /.test(line) && /"table":"filter"/.test(line) &&
-  (/"(chain|target)":"CNI-CHAIN-FORWARD"/.test(line) || /^[^{]*\{"chain":/.test(line.replace(/^.* ruleset: \+ /, '')))
+const isSkeleton = (line: string): boolean => {
+  if (!/ ruleset: \+ /.test(line)) return false
+  const obj = line.replace(/^.* ruleset: \+ /, '')
+  const firewall = /"table":"filter"/.test(obj) && (/"(chain|target)":"CNI-CHAIN-FORWARD"/.test(obj) || obj.startsWith('{"chain":'))
+  const portmapMasq = /"table":"cni_portmap_v\d+"/.test(obj) && (/^\{"chain":\{[^}]*"name":"masq-b\d+"/.test(obj) || /^\{"rule":\{[^{]*"chain":"masq-b\d+"/.test(obj))
+  return firewall || portmapMasq
+}
 
 if (e2eSkip) {
   t.plan(0, e2eSkip)
@@ -134,7 +140,7 @@ if (e2eSkip) {
       const now = await hostState(namespaces, dirs)
       t.comment(`round ${round + 1}/${rounds}: cases ${((readStart - roundStart) / 1000).toFixed(1)} s, state read ${((Date.now() - readStart) / 1000).toFixed(1)} s`)
       const all = diffState(baseline, now)
-      const diff = all.filter((l) => !isIptablesSkeleton(l))
+      const diff = all.filter((l) => !isSkeleton(l))
       if (all.length > diff.length) stats.skeleton += all.length - diff.length
       if (all.length > 0) baseline = now
       if (diff.length > 0) {
@@ -148,7 +154,7 @@ if (e2eSkip) {
     const secs = ((Date.now() - started) / 1000).toFixed(0)
     t.comment(`${cases.length} cases (${stats.inproc} in process, ${stats.binary} binaries) in ${rounds} rounds, ${secs} s; ` +
       `${stats.ok} exit 0, ${stats.error} CNI errors; mean call ${(stats.ms / Math.max(1, cases.length)).toFixed(0)} ms; ` +
-      `${stats.skeleton} static iptables objects added (another acceptMarkBit or iptablesAdminChainName)`)
+      `${stats.skeleton} skeleton objects added for another mark bit or admin chain (see isSkeleton)`)
     for (const f of failures.slice(0, 25)) t.comment(f)
     if (failures.length > 25) t.comment(`... and ${failures.length - 25} more failures`)
     t.equal(failures.length, 0, `every case ends well and leaves the host as it was (seed ${seed}; replay: CC_FUZZ_SEED=${seed} CC_FUZZ_CASES=${total})`)
