@@ -18,7 +18,8 @@ export const planDel = async (req: PluginRequest, host: ReadHost): Promise<Plan>
   const path = recordPath(cfg.dataDir, cfg.network, cfg.containerId, cfg.ifname)
   const text = await host.files.read(path)
   const record = text === undefined ? undefined : parseRecord(text)
-  const target: CleanupTarget = { clsact: false, ...(text !== undefined ? { recordPath: path } : {}) }
+  // the record's path is removed even when absent: that takes a temp file a crash left with it
+  const target: CleanupTarget = { clsact: false, recordPath: path }
   if (record) {
     const [veth, ifb] = await Promise.all([liveHostVeth(host, record.hostVeth), liveIfb(host, record.ifb)])
     if (veth) target.hostVeth = { name: veth.name, ifindex: veth.ifindex }

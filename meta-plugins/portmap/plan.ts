@@ -166,7 +166,8 @@ export const planDel = async (req: PluginRequest, host: ReadHost): Promise<Plan>
     if (families.length === 0) families = found.families
     nft = objs !== undefined
   } else {
-    return emptyPlan()
+    // nothing recorded: only the record's path, which takes a temp file a crash left with it
+    return { steps: [{ kind: 'remove-file', path: attachmentPath(cfg.stateDir, chain) }] }
   }
   if (families.length === 0) families = [4, 6]
   const steps: PlannedStep[] = [

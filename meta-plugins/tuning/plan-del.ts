@@ -12,7 +12,7 @@ import type { Plan, PlannedStep } from '../../src/plan/types.js'
 import type { PluginRequest } from '../../src/skel/plugin.js'
 import { parseTuningConfig } from './config.js'
 import { linkSetStep, readLink, type LinkAttr, type LinkState } from '../../src/net/link.js'
-import { parseRecord, readRecords, type TuningRecord } from './record.js'
+import { parseRecord, readRecords, recordPath, type TuningRecord } from './record.js'
 import { byKey } from '../../src/util/compare.js'
 
 const RESTORE_ORDER: readonly LinkAttr[] = ['mtu', 'mac', 'promisc', 'allmulti', 'txQLen']
@@ -25,7 +25,8 @@ export const planDel = async (req: PluginRequest, host: ReadHost): Promise<Plan>
   const cfg = parseTuningConfig(req, { sysctls: false })
   const records = await readRecords(host.files, cfg.dataDir, cfg.containerId, cfg.ifname)
   const found = records[0]
-  if (!found) return { steps: [] }
+  // nothing recorded: still remove the record's path, which takes a temp file a crash left with it
+  if (!found) return { steps: [{ kind: 'remove-file', path: recordPath(cfg.dataDir, cfg.containerId, cfg.ifname) }] }
   const removeRecords: PlannedStep[] = records.map((r) => ({ kind: 'remove-file', path: r.path }))
   const record = parseRecord(found.text)
   if (!record || cfg.netns === '' || !(await host.netns.exists(cfg.netns))) return { steps: removeRecords }

@@ -1,14 +1,17 @@
 // The real file seam: state files and caches (tuning records, portmap state, the libcni cache).
 // Writes are atomic and never follow a link planted by someone else:
-//  - the temporary file is created with O_CREAT|O_EXCL|O_NOFOLLOW, mode 0600, under a random name
-//    in the target's directory (`.NAME.tmp-<16 hex>`): an existing file or symlink at that name
-//    makes the open fail instead of being followed, and the name cannot be guessed in advance;
+//  - the temporary file is created with O_CREAT|O_EXCL|O_NOFOLLOW, mode 0600, in the target's
+//    directory (`.NAME.tmp-<16 hex>`): an existing file or symlink at that name makes the open fail
+//    instead of being followed. State files use one name per target (stateTempName), so a DEL
+//    that removes the target removes a crash-left temp file too; on EEXIST the stale name is
+//    unlinked (never followed) and the exclusive create tried once more. Other writers (the CLI's
+//    conflist edits) use a random name (tempName);
 //  - it is written, chmod'ed to the wanted mode (not subject to the umask), fsynced, renamed over
 //    the target, and the directory fsynced. rename(2) replaces whatever is at the target path, a
 //    symlink included, without following it: a link planted at the final path is replaced by our
 //    file and its target is never written. The final path itself is never opened for writing.
 // Reads follow symlinks on purpose: an allowlist mounted from a Kubernetes ConfigMap is one.
-import { randomBytes } from 'node:crypto'
+import { createHash, randomBytes } from 'node:crypto'
 import { constants } from 'node:fs'
 import { mkdir, open, readFile, readdir, rename, rm, rmdir } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
@@ -18,6 +21,15 @@ const WRITE_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | 
 
 /** tempName: a fresh name next to path that no reader mistakes for a state file. */
 export const tempName = (path: string): string => join(dirname(path), `.${basename(path)}.tmp-${randomBytes(8).toString('hex')}`)
+
+/**
+ * stateTempName: the one temp name a state file (record, cache entry) is written through:
+ * `.NAME.tmp-` + 16 hex digits derived from NAME. It is fixed per target so that removing the
+ * target also removes a temp file a SIGKILL left between open and rename; O_EXCL|O_NOFOLLOW still
+ * refuse whatever is planted there (see realFiles.write).
+ */
+export const stateTempName = (path: string): string =>
+  join(dirname(path), `.${basename(path)}.tmp-${createHash('sha256').update(basename(path)).digest('hex').slice(0, 16)}`)
 
 /** isTempName tells whether a directory entry is one of our in-flight (or crash-left) temp files. */
 export const isTempName = (name: string): boolean => /^\..+\.tmp-[0-9a-f]{16}$/.test(name)
@@ -64,8 +76,21 @@ export const realFiles: FileHost = {
       throw err
     }
   },
-  write: (path, content, mode) => writeAtomic(path, content, mode),
-  remove: async (path) => rm(path, { force: true }),
+  write: async (path, content, mode) => {
+    try {
+      await writeAtomic(path, content, mode, stateTempName)
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
+      // a crash-left temp file, or something planted there: unlink never follows a link; then
+      // one more exclusive create (a second EEXIST is an error)
+      await rm(stateTempName(path), { force: true })
+      await writeAtomic(path, content, mode, stateTempName)
+    }
+  },
+  remove: async (path) => {
+    await rm(path, { force: true })
+    await rm(stateTempName(path), { force: true })
+  },
   removeDir: async (path) => {
     try {
       await rmdir(path)
