@@ -23,7 +23,7 @@ import { track, untrack } from './lib/leftovers.js'
 import { metaCapArgs, metaDirs, withoutIpamBookkeeping, writeMetaNet, type MetaDirs } from './lib/meta-net.js'
 import { diffState, hostState, settle } from './lib/node-state.js'
 import { childEnv, inNetns } from './lib/proc.js'
-import { rng } from './lib/fuzz/rng.js'
+import { rng } from '../lib/rng.js'
 
 const PORT = 33001
 

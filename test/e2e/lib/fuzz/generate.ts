@@ -9,7 +9,7 @@ import {
   BAD_PREV_RESULTS, BAD_PROTOCOLS, BAD_QUANTITIES, BAD_SYSCTL_KEYS, BAD_SYSCTL_VALUES, BAD_VERSIONS, HOSTILE_NUMBERS,
   HOSTILE_STRINGS, ODD_CONTAINER_IDS, ODD_IFNAMES, ODD_IPS, WRONG_TYPES, deep, raw, serialize,
 } from './hostile.js'
-import { rng, type Rng } from './rng.js'
+import { rng, type Rng } from '../../../lib/rng.js'
 import { FUZZ_VERBS, PLUGINS, type Expectation, type FuzzCase, type FuzzContext, type FuzzVerb, type PluginName, type Shard } from './types.js'
 import { VERSIONS, portMappings, validConf, versionsFor } from './valid.js'
 

@@ -1,6 +1,6 @@
 // Valid calls for every plugin and verb on a shard's pod: the base every fuzz case starts from
 // (a valid case is sent as it is; a hostile one is mutated first). All state dirs are the shard's.
-import type { Rng } from './rng.js'
+import type { Rng } from '../../../lib/rng.js'
 import { POD_SYSCTLS } from './hostile.js'
 import type { FuzzVerb, PluginName, Shard } from './types.js'
 

@@ -1,5 +1,5 @@
-// A small seeded generator (mulberry32): the same seed gives the same cases, so a failing fuzz run
-// is replayed with CC_FUZZ_SEED=<seed>.
+// A small seeded generator (mulberry32) shared by the property tests and the e2e fuzz and crash
+// tests: the same seed gives the same cases, so a failing run is replayed from its printed seed.
 
 export interface Rng {
   readonly seed: number
