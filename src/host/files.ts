@@ -80,10 +80,12 @@ export const realFiles: FileHost = {
     try {
       await writeAtomic(path, content, mode, stateTempName)
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
+      const e = err as NodeJS.ErrnoException
+      const tmp = stateTempName(path)
+      if (e.code !== 'EEXIST' || e.path !== tmp) throw err
       // a crash-left temp file, or something planted there: unlink never follows a link; then
       // one more exclusive create (a second EEXIST is an error)
-      await rm(stateTempName(path), { force: true })
+      await rm(tmp, { force: true })
       await writeAtomic(path, content, mode, stateTempName)
     }
   },

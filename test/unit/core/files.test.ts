@@ -4,7 +4,7 @@
 import { lstatSync, mkdirSync, readFileSync, readdirSync, readlinkSync, statSync, symlinkSync, writeFileSync, existsSync } from 'node:fs'
 import { join } from 'node:path'
 import t, { type Test } from 'tap'
-import { isTempName, realFiles, tempName, writeAtomic } from '../../../src/host/files.js'
+import { isTempName, realFiles, stateTempName, tempName, writeAtomic } from '../../../src/host/files.js'
 
 const VICTIM_TEXT = 'precious\n'
 
@@ -101,4 +101,22 @@ t.test('list hides our temporary files and sorts; a missing dir is empty', async
   t.same(await realFiles.list(join(state, 'nope')), [])
   t.ok(isTempName('.c1_eth0.json.tmp-0123456789abcdef'))
   t.notOk(isTempName('c1_eth0.json'))
+})
+
+t.test('a state file\'s fixed temp name: a crash-left temp is replaced, a planted link unlinked, never followed; remove takes it', async (t) => {
+  const { state, victim } = setup(t)
+  const path = join(state, 'rec.json')
+  const tmp = stateTempName(path)
+  t.ok(isTempName(tmp.slice(state.length + 1)), 'listed as a temp name (hidden from list)')
+  writeFileSync(tmp, 'half-written by a killed plugin')
+  await realFiles.write(path, 'one', 0o600)
+  t.equal(readFileSync(path, 'utf8'), 'one')
+  t.notOk(existsSync(tmp), 'the crash-left temp is gone')
+  symlinkSync(victim, tmp)
+  await realFiles.write(path, 'two', 0o600)
+  t.equal(readFileSync(victim, 'utf8'), VICTIM_TEXT, 'the link target is untouched')
+  t.equal(readFileSync(path, 'utf8'), 'two')
+  writeFileSync(tmp, 'left by a crash')
+  await realFiles.remove(path)
+  t.same(readdirSync(state), [], 'remove takes the target and its temp name')
 })
