@@ -7,8 +7,9 @@
 //                               trusted: its localnet markers are searched for instead
 //   localnet/<ifname>/<chain>   one marker per user of route_localnet on ifname
 //   localnet/<ifname>/.orig     the value found before the first user; restored when the last goes
-// Concurrent ADD/DEL on one interface can leave route_localnet at 1 (never wrongly 0 for a live
-// user unless a DEL and an ADD race on the same interface); the raw guard keeps 1 safe.
+// Concurrent DELs on one interface decide the last user at apply time, after each removed its own
+// marker (a guarded step, src/plan/types.ts onlyIfDirHolds), so exactly the last restores the
+// original. A DEL racing an ADD on the same interface can still leave 1 (the raw guard keeps 1 safe).
 import type { ReadHost } from '../../src/host/types.js'
 import { isValidInterfaceName } from '../../src/cni/validate.js'
 import type { PlannedStep } from '../../src/plan/types.js'
@@ -120,20 +121,18 @@ export const removeStateSteps = async (host: ReadHost, dir: string, chains: stri
   }
   for (const [ifname, mine] of byIf) {
     const ldir = localnetDir(dir, ifname)
-    // the one listing on DEL: are there other users of route_localnet on this interface?
-    const entries = await host.files.list(ldir)
     for (const c of mine) steps.push({ kind: 'remove-file', path: `${ldir}/${c}` })
-    const others = entries.filter((e) => e !== '.orig' && !mine.includes(e))
-    if (others.length === 0) {
-      const orig = (await host.files.read(`${ldir}/.orig`))?.trim()
-      if (orig === '0' || orig === '1') {
-        // the interface may be gone already (ptp veth): not an error
-        steps.push({ kind: 'sysctl', key: localnetKey(ifname), value: orig, ignoreFailure: true })
-      }
-      steps.push({ kind: 'remove-file', path: `${ldir}/.orig` })
-      // one directory per host interface ever used (one per pod with ptp): it goes with its last user
-      steps.push({ kind: 'remove-dir', path: ldir })
+    // who is last is decided at apply time, after our markers are gone: two DELs that each saw
+    // the other's marker in a listing made before would both leave route_localnet at 1
+    const last = { dir: ldir, entries: ['.orig'] }
+    const orig = (await host.files.read(`${ldir}/.orig`))?.trim()
+    if (orig === '0' || orig === '1') {
+      // the interface may be gone already (ptp veth): not an error
+      steps.push({ kind: 'sysctl', key: localnetKey(ifname), value: orig, ignoreFailure: true, onlyIfDirHolds: last })
     }
+    steps.push({ kind: 'remove-file', path: `${ldir}/.orig`, onlyIfDirHolds: last })
+    // one directory per host interface ever used (one per pod with ptp): it goes with its last user
+    steps.push({ kind: 'remove-dir', path: ldir })
   }
   for (const chain of chains) steps.push({ kind: 'remove-file', path: attachmentPath(dir, chain) })
   return steps

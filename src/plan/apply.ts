@@ -39,6 +39,8 @@ export const runPlan = async (plan: Plan, host: Host): Promise<PlanRun> => {
     const indexes = group.map((_, i) => index + i)
     index += group.length
     const ignore = group.every((s) => s.ignoreFailure)
+    const guard = group[0]?.onlyIfDirHolds
+    if (guard && !sameEntries(await host.files.list(guard.dir), guard.entries)) continue
     try {
       await runGroup(group, host, ignore)
     } catch (error) {
@@ -59,6 +61,9 @@ export const runPlan = async (plan: Plan, host: Host): Promise<PlanRun> => {
   return { ok: true, applied, warnings }
 }
 
+const sameEntries = (have: string[], want: string[]): boolean =>
+  have.length === want.length && [...have].sort().every((e, i) => e === [...want].sort()[i])
+
 /**
  * applyPlan runs plan.steps through host (see the file comment for grouping and rollback) and
  * returns what people should hear about: the plan's notes, then the reported best-effort failures.
@@ -76,6 +81,7 @@ export const undoApplied = (applied: readonly PlannedStep[], host: Host): Promis
 // Steps that can share one process: same kind, same netns, and the same failure policy (reported
 // failures apart, so another step's failure is never blamed on them, nor theirs hidden).
 const groupKey = (s: PlannedStep): string | undefined => {
+  if (s.onlyIfDirHolds) return undefined
   if (s.kind === 'ip' || s.kind === 'tc' || s.kind === 'sysctl') return `${s.kind}\0${s.netns ?? ''}\0${s.ignoreFailure ? 1 : 0}${s.reportFailure ? 1 : 0}`
   return undefined
 }

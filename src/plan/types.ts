@@ -30,8 +30,17 @@ export type Step =
  * `reportFailure` (with ignoreFailure): the failure is still not an error, but something was left
  * undone that people should hear about (tuning: an original value that could not be restored);
  * apply returns it as a warning, which the plugin prints on stderr.
+ * `onlyIfDirHolds`: run the step only when, at apply time, the directory's entries are exactly
+ * these (sorted); otherwise it is skipped (not applied, not an error). The last of several users
+ * of a shared setting removes its own marker, then sees no other: the file system decides who is
+ * last, never a listing made before the marker went (portmap's route_localnet users).
  */
-export type PlannedStep = Step & { undo?: Step[]; ignoreFailure?: boolean; reportFailure?: boolean }
+export type PlannedStep = Step & {
+  undo?: Step[]
+  ignoreFailure?: boolean
+  reportFailure?: boolean
+  onlyIfDirHolds?: { dir: string; entries: string[] }
+}
 
 export interface Plan {
   steps: PlannedStep[]
