@@ -12,6 +12,7 @@
 import { existsSync } from 'node:fs'
 import { readdir, rm } from 'node:fs/promises'
 import { join } from 'node:path'
+import { nftJsonStable } from './lib/inspect.js'
 import t, { type Test } from 'tap'
 import {
   cnirun, createPod, createTopology, e2eSkip, repoRoot, run, runOk, runPlugin, startTcpEcho, tcpRoundTrip, writeConf,
@@ -20,16 +21,7 @@ import {
 
 const CLI = join(repoRoot, 'bin', 'cni-chain')
 
-/** ruleset: `nft -j list ruleset` without what changes by itself (handles, counters, metainfo). */
-const ruleset = async (ns: Netns): Promise<string> => {
-  const objs = (JSON.parse((await runOk(ns, 'nft', ['-j', 'list', 'ruleset'])).stdout) as { nftables: object[] }).nftables
-  const strip = (v: unknown): unknown => {
-    if (Array.isArray(v)) return v.map(strip)
-    if (v === null || typeof v !== 'object') return v
-    return Object.fromEntries(Object.entries(v).filter(([k]) => k !== 'handle').map(([k, x]) => [k, k === 'counter' ? {} : strip(x)]))
-  }
-  return JSON.stringify(objs.filter((o) => !('metainfo' in o)).map(strip), null, 1)
-}
+const ruleset = nftJsonStable
 
 /** waitNoTentative waits (bounded: 50 polls, ~5 s) until dev in ns has no tentative IPv6 address. */
 const waitNoTentative = async (ns: Netns, dev: string): Promise<void> => {

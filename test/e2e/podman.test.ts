@@ -15,6 +15,7 @@
 import { existsSync } from 'node:fs'
 import { readFile, readdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import { nftJsonStable } from './lib/inspect.js'
 import t from 'tap'
 import {
   createTopology, e2eSkip, repoRoot, run, runOk, tcpRoundTrip, type Netns, type RunResult, type Topology,
@@ -24,16 +25,7 @@ const SETUP = join(repoRoot, 'test', 'tools', 'podman-setup.sh')
 const CLI = join(repoRoot, 'bin', 'cni-chain')
 const IMAGE = 'localhost/cc-busybox:latest'
 
-/** nftJson: `nft -j list ruleset` without metainfo, handles and counters. */
-const nftJson = async (ns: Netns): Promise<string> => {
-  const objs = (JSON.parse((await runOk(ns, 'nft', ['-j', 'list', 'ruleset'])).stdout) as { nftables: object[] }).nftables
-  const strip = (v: unknown): unknown => {
-    if (Array.isArray(v)) return v.map(strip)
-    if (v === null || typeof v !== 'object') return v
-    return Object.fromEntries(Object.entries(v).filter(([k]) => k !== 'handle').map(([k, x]) => [k, k === 'counter' ? {} : strip(x)]))
-  }
-  return JSON.stringify(objs.filter((o) => !('metainfo' in o)).map(strip), null, 1)
-}
+const nftJson = nftJsonStable
 
 const linkNames = async (ns: Netns): Promise<string[]> =>
   (JSON.parse((await runOk(ns, 'ip', ['-j', 'link', 'show'])).stdout) as any[]).map((l) => String(l.ifname)).sort()

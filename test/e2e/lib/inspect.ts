@@ -5,6 +5,17 @@ import type { Netns } from './types.js'
 /** nftRuleset returns `nft list ruleset` (text) inside ns. */
 export const nftRuleset = async (ns: Netns): Promise<string> => (await runOk(ns, 'nft', ['list', 'ruleset'])).stdout
 
+/** nftJsonStable: `nft -j list ruleset` without what changes by itself (metainfo, handles, counters). */
+export const nftJsonStable = async (ns: Netns): Promise<string> => {
+  const objs = (JSON.parse((await runOk(ns, 'nft', ['-j', 'list', 'ruleset'])).stdout) as { nftables: object[] }).nftables
+  const strip = (v: unknown): unknown => {
+    if (Array.isArray(v)) return v.map(strip)
+    if (v === null || typeof v !== 'object') return v
+    return Object.fromEntries(Object.entries(v).filter(([k]) => k !== 'handle').map(([k, x]) => [k, k === 'counter' ? {} : strip(x)]))
+  }
+  return JSON.stringify(objs.filter((o) => !('metainfo' in o)).map(strip), null, 1)
+}
+
 /** linkJson returns `ip -j -d link show dev IFNAME` in ns (the one object), or undefined when absent. */
 export const linkJson = async (ns: Netns, ifname: string): Promise<any | undefined> => {
   const r = await run(ns, 'ip', ['-j', '-d', 'link', 'show', 'dev', ifname])
