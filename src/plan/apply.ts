@@ -6,7 +6,7 @@
 // Steps marked ignoreFailure (DEL's best effort) run with `-force`: one missing object does not
 // keep the others from being removed, and their failure is not an error; with reportFailure it
 // becomes a warning (with the plan's notes, what applyPlan returns for the plugin's stderr).
-import type { Host } from '../host/types.js'
+import { isNotFound, type Host } from '../host/types.js'
 import { appliedBeforeFailure, failedInGroup } from './applied.js'
 import type { PlannedStep, Plan, Step } from './types.js'
 import { describeStep, firstLine, undoSteps, withUndoFailures, type UndoFailure } from './undo.js'
@@ -102,7 +102,7 @@ const runGroup = async (group: Step[], host: Host, continueOnError: boolean): Pr
   const first = group[0] as Step
   switch (first.kind) {
     case 'nft':
-      return host.nft.apply(first.batch)
+      return applyNft(first, host)
     case 'ip':
       return host.ip.run(group.map((s) => (s as typeof first).args), first.netns, { continueOnError })
     case 'tc':
@@ -124,6 +124,18 @@ const runGroup = async (group: Step[], host: Host, continueOnError: boolean): Pr
         ? requireSeam(host.firewalld, 'firewalld').addSource(first.zone, first.source)
         : requireSeam(host.firewalld, 'firewalld').removeSource(first.zone, first.source)
   }
+}
+
+/** applyNft: the fast transaction when the step has one, the whole batch when that found something missing. */
+const applyNft = async (step: Extract<Step, { kind: 'nft' }>, host: Host): Promise<void> => {
+  if (step.fast) {
+    try {
+      return await host.nft.apply(step.fast)
+    } catch (err) {
+      if (!isNotFound(err)) throw err
+    }
+  }
+  return host.nft.apply(step.batch)
 }
 
 /** requireSeam: an optional host seam (iptables, firewalld) a step needs. */

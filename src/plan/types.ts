@@ -5,8 +5,13 @@ import type { Result } from '../cni/types.js'
 
 /** One effect. `netns` absent = the plugin's own (runtime's) namespace. */
 export type Step =
-  /** one nft transaction */
-  | { kind: 'nft'; batch: NftCommand[] }
+  /**
+   * one nft transaction. `fast`, when set, is the same work for when the shared objects it asserts
+   * (a table's skeleton, by its stamp set) already exist: a smaller transaction that does not
+   * re-declare existing chains (each costs the kernel ~10 ms). It is tried first; `batch` runs only
+   * when `fast` fails with not-found (first pod, after `flush ruleset`, after an upgrade).
+   */
+  | { kind: 'nft'; batch: NftCommand[]; fast?: NftCommand[] }
   /** `ip ARGS` */
   | { kind: 'ip'; netns?: string; args: string[] }
   /** `tc ARGS` */
