@@ -1,13 +1,18 @@
 // Applying the plans of one segment (consecutive built-in sub-plugins) as one merged plan
-// (merge-plans.ts), and what happens when that fails.
+// (merge-plans.ts: the plans' steps interleaved so their nft work commits in one transaction), and
+// what happens when that fails.
 //  - ADD: the steps that took effect go to the ADD's journal; on failure the caller rolls the whole
 //    chain ADD back and then asks the plugin(s) whose step failed to explain (`recover`), so a
 //    portmap conflict still names the port's owner. Nothing is re-applied: a merged transaction
 //    fails exactly where the same batches applied one after the other would, and the merge keeps
 //    track of which plugin each step serves, so the culprit is known without a retry.
-//  - DEL, GC: the plans before the culprit are done; what ran of the others is undone and each of
-//    them is applied alone with its `recover` (portmap retries DEL without foreign keys): DEL
-//    stops at the first that still fails (the spec halts a DEL there), GC collects every failure.
+//  - DEL, GC: steps of several plans are interleaved, so a failure can leave any of them half done.
+//    A plan is complete when all of its steps were run through before the failed step (applied,
+//    skipped by their guard, or a best-effort failure); those are done. What ran of every other
+//    plan is undone, then each of them is applied alone, in order, with its `recover` (portmap
+//    retries DEL without foreign keys): DEL stops at the first that still fails (the spec halts a
+//    DEL there), GC collects every failure. A complete plan that comes later in DEL order than one
+//    that failed has already done its DEL; DEL is idempotent, so the runtime's retry is harmless.
 import { CniError, asCniError } from '../../src/cni/errors.js'
 import type { Host } from '../../src/host/types.js'
 import { runPlan, undoApplied, type PlanRun } from '../../src/plan/apply.js'
@@ -42,11 +47,13 @@ export class SegmentFailure extends Error {
 const ownersOf = (owners: number[][], steps: number[]): number[] =>
   [...new Set(steps.flatMap((i) => owners[i] ?? []))].sort((a, b) => a - b)
 
-/** warnAll tells what the applied plans left undone: each plan's notes, then its reported step failures. */
-const warnAll = (items: Planned[], owners: number[][], run: PlanRun, done: number, warn: Warn): void => {
-  items.slice(0, done).forEach((item, p) => {
+/** warnAll tells what the `done` plans left undone: each one's notes, then its reported step failures. */
+const warnAll = (items: Planned[], owners: number[][], run: PlanRun, done: (p: number) => boolean, warn: Warn): void => {
+  items.forEach((item, p) => {
+    if (!done(p)) return
     for (const note of item.plan.notes ?? []) warn(`${item.meta.type}: ${note}`)
-    for (const w of run.warnings) if ((owners[w.at] ?? [])[0] === p) warn(`${item.meta.type}: ${w.text}`)
+    // best-effort steps are never merged: a warning's step serves one plan
+    for (const w of run.warnings) if ((owners[w.at] ?? []).includes(p)) warn(`${item.meta.type}: ${w.text}`)
   })
 }
 
@@ -56,7 +63,7 @@ export const applySegmentAdd = async (items: Planned[], journal: AddJournal, hos
   const run = await runPlan(plan, host)
   journal.applied(run.applied.map((i) => plan.steps[i] as PlannedStep))
   if (!run.ok) throw new SegmentFailure(ownersOf(owners, run.failed).map((p) => items[p] as Planned), run.error)
-  warnAll(items, owners, run, items.length, warn)
+  warnAll(items, owners, run, () => true, warn)
 }
 
 /**
@@ -81,19 +88,23 @@ export const explainSegmentFailure = async (failure: SegmentFailure, name: strin
 
 /** applySegmentCleanup applies DEL or GC plans merged; see the file comment. Returns the failures (one with `halt`). */
 export const applySegmentCleanup = async (items: Planned[], verb: Exclude<PlannedVerb, 'ADD'>, name: string, host: Host, warn: Warn, halt: boolean): Promise<CniError[]> => {
-  const { plan, owners } = mergePlans(items.map((i) => i.plan))
+  const { plan, owners, parts } = mergePlans(items.map((i) => i.plan))
   const run = await runPlan(plan, host)
   if (run.ok) {
-    warnAll(items, owners, run, items.length, warn)
+    warnAll(items, owners, run, () => true, warn)
     return []
   }
-  const first = ownersOf(owners, run.failed)[0] ?? 0
-  warnAll(items, owners, run, first, warn)
-  // every step of the plans before `first` ran; undo what ran of the rest before applying them alone
-  const partial = run.applied.filter((i) => (owners[i] ?? []).some((p) => p >= first)).map((i) => plan.steps[i] as PlannedStep)
+  // a plan with a step at or after the first failed one is incomplete (steps before it were run through)
+  const first = run.failed.length > 0 ? Math.min(...run.failed) : 0
+  const incomplete = new Set(parts.slice(first).flatMap((refs) => refs.map((r) => r.plan)))
+  warnAll(items, owners, run, (p) => !incomplete.has(p), warn)
+  // undo what ran of the incomplete plans only: their own parts of the steps that took effect
+  const partial = run.applied.flatMap((i) => (parts[i] ?? []).filter((r) => incomplete.has(r.plan)))
+    .map((r) => (items[r.plan] as Planned).plan.steps[r.step] as PlannedStep)
   const undoFailures = await undoApplied(partial, host)
   const errors: CniError[] = []
-  for (const { meta, req, plan: own } of items.slice(first)) {
+  for (const [p, { meta, req, plan: own }] of items.entries()) {
+    if (!incomplete.has(p)) continue
     try {
       const { warnings } = await applyWithRecovery(meta, verb, req, host, own)
       for (const w of warnings) warn(`${meta.type}: ${w}`)

@@ -116,11 +116,11 @@ t.test('ADD: adjacent nft steps of consecutive built-ins commit as one transacti
   t.same([ext?.env.CNI_CONTAINERID, ext?.env.CNI_NETNS, ext?.env.CNI_ARGS, ext?.stdin.name], ['c1', P, 'IgnoreUnknown=1', 'n1'])
 })
 
-t.test('ADD: nft work is not moved ahead of a plugin\'s own earlier steps', async (t) => {
-  // fb plans ip, then nft: its nft must not join fa's transaction ahead of its ip step
+t.test('ADD: nft steps merge across other plugins\' steps, never ahead of a plugin\'s own earlier steps', async (t) => {
+  // fb plans ip, then nft: its ip step runs before the transaction it shares with fa
   const { host, call } = setup({ fa: endsWithNft })
   t.equal((await call('ADD', chainConf([{ type: 'fa' }, { type: 'fb' }]))).code, 0)
-  t.same(trace(host), ['sysctl net/fa-ADD 1', 'nft +fa-ADD', 'ip link set fb-ADD up', 'nft +fb-ADD'])
+  t.same(trace(host), ['sysctl net/fa-ADD 1', 'ip link set fb-ADD up', 'nft +fa-ADD +fb-ADD'])
 })
 
 t.test('ADD: a planning error stops the chain before anything of its segment is applied', async (t) => {
@@ -248,7 +248,7 @@ t.test('DEL: reverse order, the chain\'s prevResult for every sub-plugin; an ext
   for (const s of seen) t.same(s.conf.prevResult, prevResult)
   t.same(readLog(dir).map((l) => l.command), ['DEL'])
   t.same(readLog(dir)[0]?.stdin.prevResult, prevResult)
-  t.same(trace(host), ['ip link set fc-DEL up', 'nft +fc-DEL', 'ip link set fb-DEL up', 'nft +fb-DEL'])
+  t.same(trace(host), ['ip link set fc-DEL up', 'ip link set fb-DEL up', 'nft +fc-DEL +fb-DEL'], 'one transaction for fc and fb')
 })
 
 t.test('DEL: a planning error halts after the plugins planned before it were applied', async (t) => {
@@ -275,10 +275,10 @@ t.test('GC: every sub-plugin runs, failures are joined', async (t) => {
   t.same(trace(host), ['ip link set fa-GC up', 'nft +fa-GC', 'ip link set fc-GC up', 'nft +fc-GC'])
 })
 
-t.test('DEL: a failed merged transaction: plugins before the culprit stay done, the rest run alone with recover', async (t) => {
+t.test('DEL: a failed merged transaction: finished plugins stay done, the unfinished ones run alone with recover', async (t) => {
   const recovered: string[] = []
   const { host, call } = setup({
-    fc: { steps: (v) => [nftStep(`fc-${v}`)] },
+    fc: { steps: (v) => [ipStep(`fc-${v}`)] },
     fb: { steps: (v) => [ipStep(`fb-${v}`), nftStep(`fb-${v}`)] },
     fa: {
       steps: (v) => [nftStep(`fa-${v}`)],
@@ -299,8 +299,8 @@ t.test('DEL: a failed merged transaction: plugins before the culprit stay done, 
   const { code, json } = await call('DEL', chainConf([{ type: 'fa' }, { type: 'fb' }, { type: 'fc' }]))
   t.equal(code, 0, JSON.stringify(json))
   t.same(trace(host), [
-    'nft +fc-DEL', 'ip link set fb-DEL up', 'nft +fb-DEL +fa-DEL', // merged: the last transaction fails
-    'ip link set fb-DEL down', // what ran of fb is undone (fc, before the culprits, stays done)
+    'ip link set fc-DEL up', 'ip link set fb-DEL up', 'nft +fb-DEL +fa-DEL', // merged: the transaction fails
+    'ip link set fb-DEL down', // what ran of fb is undone (fc, all its steps done, stays done)
     'ip link set fb-DEL up', 'nft +fb-DEL', // fb alone
     'nft +fa-DEL', 'nft -fa-retry', // fa alone fails, its recover's plan applies
   ])
