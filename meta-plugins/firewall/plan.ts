@@ -21,7 +21,7 @@ import {
   BRIDGE_TABLE, MAP, TABLE, bridgeOfIsoChain, isPodChainName, isoChainName, parseOwnerComment, podChainName,
   type IngressPolicy, type Owner,
 } from './layout.js'
-import { chainReleaseCommands, isolationRemoveCommands, podAddCommands, podRemoveCommands, type PodAddrs } from './rules.js'
+import { chainReleaseCommands, isolationRemoveCommands, podAddCommands, podAddFastCommands, podRemoveCommands, type PodAddrs } from './rules.js'
 import { readState, removeStateStep, writeStateStep, type AttachmentState } from './state.js'
 
 const tableArgs = (t: typeof TABLE): string[] => ['table', t.family, t.table]
@@ -61,6 +61,7 @@ export const planAdd = async (req: PluginRequest, host: ReadHost): Promise<Plan>
     {
       kind: 'nft',
       batch: podAddCommands(chain, addrs, cfg.policy, bridge, cfg.mark, owner),
+      fast: podAddFastCommands(chain, addrs, cfg.policy, bridge, cfg.mark, owner),
       // the bridge's isolation chain stays: other pods may use it (GC removes it when unused)
       undo: [{ kind: 'nft', batch: podRemoveCommands(chain, addrs, cfg.policy === 'isolated') }],
     },

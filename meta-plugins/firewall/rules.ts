@@ -1,4 +1,5 @@
-// The nft commands the firewall writes: the constant skeletons (re-asserted by every ADD, O(1)),
+// The nft commands the firewall writes: the constant skeletons (written with their stamp when it is
+// missing, src/nft/stamp.ts),
 // one bridge's isolation chain, and one attachment's chains and map elements. Pure functions of
 // the config: unit tests compare their output.
 import {
@@ -6,6 +7,7 @@ import {
   tableObj, vmap, del,
 } from '../../src/nft/build.js'
 import { releaseChain, removeChain, type MapKeys } from '../../src/nft/ownership.js'
+import { stampAssert, stamped } from '../../src/nft/stamp.js'
 import type { NftCommand, NftStatement } from '../../src/nft/types.js'
 import { BRIDGE_TABLE, CHAIN, MAP, PRIO, TABLE, isoChainName, ownerComment, type IngressPolicy, type Owner } from './layout.js'
 
@@ -133,13 +135,32 @@ export const chainRemoveCommands = (t: typeof TABLE, chain: string, addrs: PodAd
 export const chainReleaseCommands = (t: typeof TABLE, chain: string, addrs: PodAddrs, verdict: 'jump' | 'goto'): NftCommand[] =>
   releaseChain(t, chain, mapKeys(addrs, verdict))
 
-/** podAddCommands: the attachment in both tables (the bridge table only for `isolated`). */
-export const podAddCommands = (chain: string, addrs: PodAddrs, policy: IngressPolicy, bridge: string | undefined, mark: number, owner: Owner): NftCommand[] => [
+/**
+ * sharedCommands: what an attachment needs besides its own chains: the inet skeleton, the bridge's
+ * isolation chain (same-bridge, isolated) and the bridge-family skeleton (isolated). Written with
+ * one stamp (src/nft/stamp.ts); the last pod's DEL removing the isolation chain makes the next
+ * ADD's fast transaction fail on its jump (ENOENT), so the whole batch re-creates it.
+ */
+export const sharedCommands = (policy: IngressPolicy, bridge: string | undefined): NftCommand[] => [
   ...skeletonCommands(),
   ...(policy !== 'open' && bridge !== undefined ? isolationCommands(bridge) : []),
-  ...chainAddCommands(TABLE, chain, podRules(addrs, policy, bridge, mark, owner), addrs, 'jump'),
-  ...(policy === 'isolated' ? [...bridgeSkeletonCommands(), ...chainAddCommands(BRIDGE_TABLE, chain, bridgePodRules(owner), addrs, 'goto')] : []),
+  ...(policy === 'isolated' ? bridgeSkeletonCommands() : []),
 ]
+
+/** podOwnCommands: the attachment's chains and elements in both tables (the bridge table only for `isolated`). */
+export const podOwnCommands = (chain: string, addrs: PodAddrs, policy: IngressPolicy, bridge: string | undefined, mark: number, owner: Owner): NftCommand[] => [
+  ...chainAddCommands(TABLE, chain, podRules(addrs, policy, bridge, mark, owner), addrs, 'jump'),
+  ...(policy === 'isolated' ? chainAddCommands(BRIDGE_TABLE, chain, bridgePodRules(owner), addrs, 'goto') : []),
+]
+
+/** podAddCommands: the shared objects with their stamp, then the attachment (the whole ADD batch). */
+export const podAddCommands = (chain: string, addrs: PodAddrs, policy: IngressPolicy, bridge: string | undefined, mark: number, owner: Owner): NftCommand[] => {
+  return [...stamped(TABLE, sharedCommands(policy, bridge)), ...podOwnCommands(chain, addrs, policy, bridge, mark, owner)]
+}
+
+/** podAddFastCommands: the same when the stamp exists (the shared objects are not re-declared). */
+export const podAddFastCommands = (chain: string, addrs: PodAddrs, policy: IngressPolicy, bridge: string | undefined, mark: number, owner: Owner): NftCommand[] =>
+  [stampAssert(TABLE, sharedCommands(policy, bridge)), ...podOwnCommands(chain, addrs, policy, bridge, mark, owner)]
 
 /** podRemoveCommands: the attachment's chains and elements gone from both tables (bridge table when `bridgeToo`). */
 export const podRemoveCommands = (chain: string, addrs: PodAddrs, bridgeToo: boolean): NftCommand[] => [

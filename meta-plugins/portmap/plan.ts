@@ -9,6 +9,7 @@ import { getKey, isObject } from '../../src/cni/keys.js'
 import { isNotFound, type ReadHost } from '../../src/host/types.js'
 import { add, chainObj, del, flush } from '../../src/nft/build.js'
 import { jumpTargets, listedChains, listedRules, mapElements, type ListedRule } from '../../src/nft/read.js'
+import { stampAssert, stamped } from '../../src/nft/stamp.js'
 import type { NftCommand, NftObject } from '../../src/nft/types.js'
 import { emptyPlan, type Plan, type PlannedStep } from '../../src/plan/types.js'
 import type { PluginRequest } from '../../src/skel/plugin.js'
@@ -114,11 +115,16 @@ export const planAdd = async (req: PluginRequest, host: ReadHost, options: AddOp
     flush(chainObj(TABLE, chain)),
     ...now.flatMap(sharedReleaseCommands),
   ]
+  // the skeleton is re-written only when its stamp is missing (src/nft/stamp.ts); kube-ipvs0's
+  // addresses are refreshed by every ADD either way
+  const skeleton = skeletonCommands(cfg, cfg.snat && v4InUse)
+  const own = [...(ipvs ? ipvsRefreshCommands(ipvs) : []), ...prelude, ...podAddCommands(chain, podRules(cfg, owner), keys)]
   const steps: PlannedStep[] = [
     recordStep(cfg.stateDir, chain, localnet, previous),
     {
       kind: 'nft',
-      batch: [...skeletonCommands(cfg, cfg.snat && v4InUse, ipvs), ...prelude, ...podAddCommands(chain, podRules(cfg, owner), keys)],
+      batch: [...stamped(TABLE, skeleton), ...own],
+      fast: [stampAssert(TABLE, skeleton), ...own],
       undo: [
         { kind: 'nft', batch: podDeleteCommands(chain, keys) },
         ...sharedChainsOf(keys).map((c) => ({ kind: 'nft' as const, batch: sharedReleaseCommands(c) })),

@@ -1,5 +1,5 @@
-// The nft commands portmap writes: the constant skeleton (re-asserted by every ADD, O(1)) and one
-// attachment's chain + map elements. Pure functions of the config: fixtures compare their output.
+// The nft commands portmap writes: the constant skeleton (written with its stamp when the stamp is
+// missing, src/nft/stamp.ts) and one attachment's chain + map elements. Pure functions of the config: fixtures compare their output.
 import {
   add, chainObj, concat, dnat, drop, elementObj, fibDaddrType, flush, gotoElem, jump, mapObj, markHas, markOr, markXor,
   masquerade, match, meta, payload, prefix, ret, ruleObj, setObj, tableObj, vmap,
@@ -31,7 +31,8 @@ export const ipvsRefreshCommands = (ipvs: IpvsAddresses): NftCommand[] => [
 
 /**
  * skeletonCommands: table, sets, maps and the constant chains; base, dispatch and specific chains
- * flushed and refilled. `ipvs` (when known) refreshes the kube-ipvs0 sets in the same transaction.
+ * flushed and refilled. `ipvs` (when known) refreshes the kube-ipvs0 sets in the same transaction
+ * (ADD passes it separately: the refresh is not part of what the stamp hashes).
  * The admin's exclude4/exclude6 sets are created empty and never flushed.
  */
 export const skeletonCommands = (cfg: Pick<PortmapConfig, 'snat' | 'markBit' | 'mark'>, localhost: boolean, ipvs?: IpvsAddresses): NftCommand[] => {

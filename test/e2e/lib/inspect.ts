@@ -16,6 +16,19 @@ export const nftJsonStable = async (ns: Netns): Promise<string> => {
   return JSON.stringify(objs.filter((o) => !('metainfo' in o)).map(strip), null, 1)
 }
 
+/**
+ * nftElementsBesideStamps: the set and map elements in ns, except those of skeleton stamps
+ * (`stamp-…` sets, src/nft/stamp.ts: they stay with their table, like its chains), as JSON lines.
+ */
+export const nftElementsBesideStamps = async (ns: Netns): Promise<string[]> => {
+  const objs = (JSON.parse((await runOk(ns, 'nft', ['-j', 'list', 'ruleset'])).stdout) as { nftables: Record<string, any>[] }).nftables
+  return objs.flatMap((o) => {
+    const s = o.set ?? o.map
+    if (!s || !Array.isArray(s.elem) || /^stamp-[0-9a-f]{16}$/.test(String(s.name))) return []
+    return [`${s.family} ${s.table} ${s.name}: ${JSON.stringify(s.elem)}`]
+  })
+}
+
 /** linkJson returns `ip -j -d link show dev IFNAME` in ns (the one object), or undefined when absent. */
 export const linkJson = async (ns: Netns, ifname: string): Promise<any | undefined> => {
   const r = await run(ns, 'ip', ['-j', '-d', 'link', 'show', 'dev', ifname])

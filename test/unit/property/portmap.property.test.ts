@@ -11,11 +11,13 @@
 //      (ADD fails; or, when the failing call was a best-effort one such as a conntrack flush, ADD
 //      succeeds and a DEL restores it).
 // Documented persistent state, left out of the comparison: portmap's skeleton in its table (the
-// table, its maps and sets while empty, the base/dispatch/specific/masq/raw chains and their
-// rules — everything but pod chains `pm-…`, shared port chains `sp…` and map elements) and the
+// table, its maps and sets while empty, its stamp sets `stamp-…`, the base/dispatch/specific/masq/raw
+// chains and their rules — everything but pod chains `pm-…`, shared port chains `sp…` and map
+// elements) and the
 // state directories under stateDir (created by the first write, never removed: the FileHost seam
 // has no rmdir).
 import t from 'tap'
+import { isStampName } from '../../../src/nft/stamp.js'
 import { createSemanticHost, type SemanticHost } from '../../../src/host/fake/index.js'
 import { SUPPORTED_VERSIONS } from '../../../src/cni/versions.js'
 import { portmapPlugin } from '../../../meta-plugins/portmap/plugin.js'
@@ -142,6 +144,7 @@ const comparable = (host: SemanticHost, c: Case): unknown => {
       if (o.chain) return keep(o.chain.name)
       if (o.rule) return keep(o.rule.chain)
       const s = o.map ?? o.set
+      if (o.set && isStampName(o.set.name)) return false
       return s ? Array.isArray(s.elem) && s.elem.length > 0 : true
     })
     return objects.length > 0 ? [{ ...tbl, objects }] : []
