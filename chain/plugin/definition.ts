@@ -23,6 +23,7 @@ import { joinErrors, pluginDescription, wrapPluginError } from '../errors.js'
 import type { CallEnv, PluginRunner } from '../runner.js'
 import { createAddJournal, type AddJournal } from './add-journal.js'
 import { SegmentFailure, applySegmentAdd, applySegmentCleanup, explainSegmentFailure, type Planned } from './apply-segment.js'
+import { readsOnce } from './read-once.js'
 
 /** What the chain plugin is built from: the in-process plugins and the runner for the rest. */
 export interface ChainDeps {
@@ -118,12 +119,13 @@ export const createChainPlugin = (deps: ChainDeps): PluginDefinition => {
   const plansOf = async (verb: 'DEL' | 'GC', req: PluginRequest, subs: Sub[], prev: Result | undefined, host: Host, halt: boolean) => {
     const items: Planned[] = []
     const errors: CniError[] = []
+    const view = readsOnce(host)
     for (const sub of subs) {
       try {
         checkSubVersion(sub, req.conf.cniVersion)
         const subReq = subRequest(req, verb, subConf(req.conf, sub, prev))
         const meta = sub.meta as MetaPlugin
-        items.push({ meta, req: subReq, plan: await meta.plan(verb, subReq, host) })
+        items.push({ meta, req: subReq, plan: await meta.plan(verb, subReq, view) })
       } catch (err) {
         errors.push(wrapPluginError(err, verb, sub.type, req.conf.name))
         if (halt) break
@@ -143,12 +145,13 @@ export const createChainPlugin = (deps: ChainDeps): PluginDefinition => {
           continue
         }
         const items: Planned[] = []
+        const view = readsOnce(host) // nothing is applied while the segment is planned
         for (const sub of seg.subs) {
           try {
             checkSubVersion(sub, conf.cniVersion)
             const meta = sub.meta as MetaPlugin
             const subReq = subRequest(req, 'ADD', subConf(conf, sub, prev))
-            const plan = await meta.plan('ADD', subReq, host)
+            const plan = await meta.plan('ADD', subReq, view)
             if (!plan.result) throw new CniError(ErrorCode.Internal, `${sub.type}: ADD plan has no result`)
             prev = normalize(plan.result, conf.cniVersion)
             items.push({ meta, req: subReq, plan })
