@@ -5,30 +5,46 @@
 import { CniError, ErrorCode } from '../../src/cni/errors.js'
 import type { ReadHost } from '../../src/host/types.js'
 import type { PluginRequest } from '../../src/skel/plugin.js'
-import { parseBandwidthConfig, type Shaping } from './config.js'
+import { parseBandwidthConfig, type BandwidthConfig, type Shaping } from './config.js'
 import { ifbName, recordPath } from './names.js'
-import { CHAINED, readFilters, readQdiscs, requireHostVeth } from './observe.js'
+import { CHAINED, hostInterfaceNames, readFilters, readQdiscs, requireHostVeth } from './observe.js'
 import { parseRecord } from './record.js'
 import { FILTER_PREF, burstMatches, filtersAt, isOurRedirect, rootState, tbfParams, type TcQdisc } from './tbf.js'
 import { requirePrevResult } from '../../src/cni/prev-result.js'
 import { requireNetns } from '../../src/net/netns.js'
+import { readLinkInfo, type LinkInfo } from '../../src/net/link.js'
 
 /** checkBandwidth throws a code 100 CniError naming the first difference. */
 export const checkBandwidth = async (req: PluginRequest, host: ReadHost): Promise<void> => {
   const cfg = parseBandwidthConfig(req)
-  requirePrevResult(req.conf, CHAINED)
+  const prev = requirePrevResult(req.conf, CHAINED)
   if (!cfg.ingress && !cfg.egress) return
   await requireNetns(host, cfg.netns)
-  const { peer: veth, hostLinks } = await requireHostVeth(host, cfg)
-  if (cfg.ingress) compareTbf(`${veth.name} (into the pod)`, (await readQdiscs(host, veth.name)) ?? [], cfg.ingress, veth.mtu)
-  if (cfg.egress) {
-    const text = await host.files.read(recordPath(cfg.dataDir, cfg.network, cfg.containerId, cfg.ifname))
-    const ifb = (text === undefined ? undefined : parseRecord(text))?.ifb ?? ifbName(cfg.network, cfg.containerId)
-    if (!hostLinks.some((l) => l.name === ifb && l.kind === 'ifb')) fail(`ifb ${ifb} does not exist`)
-    compareTbf(`${ifb} (out of the pod)`, (await readQdiscs(host, ifb)) ?? [], cfg.egress, veth.mtu)
-    const atPref = filtersAt(await readFilters(host, veth.name, 'ingress'), FILTER_PREF)
+  // everything is read first (concurrently where one read does not need another's answer), then
+  // compared in a fixed order, so the first difference reported does not depend on timing
+  const [{ peer: veth }, egress] = await Promise.all([
+    requireHostVeth(host, cfg, hostInterfaceNames(prev)),
+    cfg.egress ? readEgressSide(host, cfg) : undefined,
+  ])
+  const [vethQdiscs, filters] = await Promise.all([
+    cfg.ingress ? readQdiscs(host, veth.name) : undefined, cfg.egress ? readFilters(host, veth.name, 'ingress') : [],
+  ])
+  if (cfg.ingress) compareTbf(`${veth.name} (into the pod)`, vethQdiscs ?? [], cfg.ingress, veth.mtu)
+  if (cfg.egress && egress) {
+    const { ifb, link, qdiscs } = egress
+    if (link?.kind !== 'ifb') fail(`ifb ${ifb} does not exist`)
+    compareTbf(`${ifb} (out of the pod)`, qdiscs ?? [], cfg.egress, veth.mtu)
+    const atPref = filtersAt(filters, FILTER_PREF)
     if (!isOurRedirect(atPref, ifb)) fail(`no redirect from ${veth.name} to ${ifb} (filter priority ${FILTER_PREF} on its ingress hook)`)
   }
+}
+
+/** readEgressSide: the ifb (recorded, or the derived name), read by name, and its qdiscs. */
+const readEgressSide = async (host: ReadHost, cfg: BandwidthConfig): Promise<{ ifb: string; link: LinkInfo | undefined; qdiscs: TcQdisc[] | undefined }> => {
+  const text = await host.files.read(recordPath(cfg.dataDir, cfg.network, cfg.containerId, cfg.ifname))
+  const ifb = (text === undefined ? undefined : parseRecord(text))?.ifb ?? ifbName(cfg.network, cfg.containerId)
+  const [link, qdiscs] = await Promise.all([readLinkInfo(host, ifb, undefined), readQdiscs(host, ifb)])
+  return { ifb, link, qdiscs }
 }
 
 const compareTbf = (where: string, qdiscs: TcQdisc[], s: Shaping, mtu: number): void => {

@@ -1,6 +1,7 @@
 // Reads shared by ADD, CHECK, DEL and GC: the host end of the pod's veth, and a device's qdiscs and
 // filters (`tc -j`). prevResult and the pod netns: src/cni/prev-result.ts, src/net/netns.ts.
 import { CniError, ErrorCode, invalidConfig } from '../../src/cni/errors.js'
+import type { Result } from '../../src/cni/types.js'
 import { isNotFound, type ReadHost } from '../../src/host/types.js'
 import { findVethPeer, type VethPeer } from '../../src/net/link.js'
 import type { BandwidthConfig } from './config.js'
@@ -11,12 +12,21 @@ import type { TcFilter, TcQdisc } from './tbf.js'
 export const CHAINED = 'bandwidth must be called as a chained plugin'
 
 /**
- * requireHostVeth finds the host end of CNI_IFNAME's veth through the kernel (not the result:
- * primary plugins such as amazon-vpc-cni long listed no host interface). Anything but a veth whose
- * peer is in this namespace is a clear error: bandwidth shapes on the host end.
+ * hostInterfaceNames: the interfaces of a result that live on the host (no sandbox), where the
+ * host end of the pod's veth usually is (the bridge plugin lists the bridge and the veth).
  */
-export const requireHostVeth = async (host: ReadHost, cfg: BandwidthConfig): Promise<VethPeer> => {
-  const found = await findVethPeer(host, cfg.ifname, cfg.netns)
+export const hostInterfaceNames = (result: Result | undefined): string[] =>
+  (result?.interfaces ?? []).filter((i) => !i.sandbox && typeof i.name === 'string').map((i) => i.name)
+
+/**
+ * requireHostVeth finds the host end of CNI_IFNAME's veth through the kernel. The result's host
+ * interfaces (`candidates`) are only where it looks first, not trusted: each is read by name and
+ * must be the veth's peer; when none is, every link is listed (primary plugins such as
+ * amazon-vpc-cni long listed no host interface). Anything but a veth whose peer is in this
+ * namespace is a clear error: bandwidth shapes on the host end.
+ */
+export const requireHostVeth = async (host: ReadHost, cfg: BandwidthConfig, candidates: readonly string[]): Promise<VethPeer> => {
+  const found = await findVethPeer(host, cfg.ifname, cfg.netns, candidates)
   const where = `${JSON.stringify(cfg.ifname)} in ${JSON.stringify(cfg.netns)}`
   if ('problem' in found) {
     switch (found.problem) {

@@ -11,13 +11,13 @@ import { CniError, ErrorCode, invalidConfig } from '../../src/cni/errors.js'
 import { requirePrevResult } from '../../src/cni/prev-result.js'
 import type { Result } from '../../src/cni/types.js'
 import type { ReadHost } from '../../src/host/types.js'
-import type { LinkInfo } from '../../src/net/link.js'
+import { readLinkInfo, type LinkInfo } from '../../src/net/link.js'
 import { requireNetns } from '../../src/net/netns.js'
 import type { Plan, PlannedStep, Step } from '../../src/plan/types.js'
 import type { PluginRequest } from '../../src/skel/plugin.js'
 import { parseBandwidthConfig, type BandwidthConfig } from './config.js'
 import { IFB_CANDIDATES, ifbMac, ifbName, recordPath } from './names.js'
-import { CHAINED, readFilters, readQdiscs, requireHostVeth } from './observe.js'
+import { CHAINED, hostInterfaceNames, readFilters, readQdiscs, requireHostVeth } from './observe.js'
 import { RECORD_MODE, parseRecord, serializeRecord, type BandwidthRecord } from './record.js'
 import {
   FILTER_PREF, filtersAt, ingressQdisc, isOurRedirect, redirectArgs, redirectDelArgs, rootState, tbfArgs, tbfParams,
@@ -30,15 +30,22 @@ export const planAdd = async (req: PluginRequest, host: ReadHost): Promise<Plan>
   const prev = requirePrevResult(req.conf, CHAINED)
   if (!cfg.ingress && !cfg.egress) return { steps: [], result: prev }
   await requireNetns(host, cfg.netns)
-  const { peer: veth, hostLinks } = await requireHostVeth(host, cfg)
   const path = recordPath(cfg.dataDir, cfg.network, cfg.containerId, cfg.ifname)
-  const [qdiscs, filters, existingText] = await Promise.all([
-    readQdiscs(host, veth.name), readFilters(host, veth.name, 'ingress'), host.files.read(path),
+  const link = linkReader(host)
+  // the record and the first ifb name depend only on the request: read them while the veth is found
+  const [{ peer: veth }, existingText] = await Promise.all([
+    requireHostVeth(host, cfg, hostInterfaceNames(prev)),
+    host.files.read(path),
+    cfg.egress ? link(ifbName(cfg.network, cfg.containerId)) : undefined,
   ])
   const earlier = existingText === undefined ? undefined : parseRecord(existingText)
   const previous = earlier && earlier.hostVeth.ifindex === veth.ifindex ? earlier : undefined
+  const [qdiscs, filters, ifb, oldIfb] = await Promise.all([
+    readQdiscs(host, veth.name), readFilters(host, veth.name, 'ingress'),
+    cfg.egress ? chooseIfb(host, cfg, link, previous?.ifb) : undefined,
+    !cfg.egress && previous?.ifb !== undefined ? link(previous.ifb) : undefined,
+  ])
 
-  const ifb = cfg.egress ? chooseIfb(cfg, hostLinks, previous?.ifb) : undefined
   const record: BandwidthRecord = {
     network: cfg.network, containerId: cfg.containerId, ifname: cfg.ifname,
     hostVeth: { name: veth.name, ifindex: veth.ifindex },
@@ -57,8 +64,7 @@ export const planAdd = async (req: PluginRequest, host: ReadHost): Promise<Plan>
     if (ifb.existing !== undefined && ifb.existing.mtu !== veth.mtu) {
       ip.push({ kind: 'ip', args: ['link', 'set', 'dev', ifb.name, 'mtu', String(veth.mtu)], undo: [{ kind: 'ip', args: ['link', 'set', 'dev', ifb.name, 'mtu', String(ifb.existing.mtu)] }] })
     }
-    const ifbQdiscs = ifb.existing ? (await readQdiscs(host, ifb.name)) ?? [] : []
-    const ifbRoot = rootState(ifbQdiscs)
+    const ifbRoot = rootState(ifb.qdiscs)
     tc.push({ kind: 'tc', args: tbfArgs(ifb.name, tbfParams(cfg.egress, veth.mtu)), ...(ifbRoot.state === 'ours' ? { undo: [{ kind: 'tc', args: tbfArgs(ifb.name, ifbRoot.params) }] } : {}) })
     const hook = ingressQdisc(qdiscs ?? [])
     record.clsact = hook === undefined || previous?.clsact === true
@@ -72,7 +78,7 @@ export const planAdd = async (req: PluginRequest, host: ReadHost): Promise<Plan>
   if (!cfg.egress && previous?.ifb !== undefined) {
     const atPref = filtersAt(filters, FILTER_PREF)
     if (isOurRedirect(atPref, previous.ifb)) tc.push({ kind: 'tc', args: redirectDelArgs(veth.name), undo: [{ kind: 'tc', args: redirectArgs(veth.name, previous.ifb) }] })
-    if (hostLinks.some((l) => l.name === previous.ifb && l.kind === 'ifb')) dropOld.push({ kind: 'ip', args: ['link', 'del', 'dev', previous.ifb] })
+    if (oldIfb?.kind === 'ifb') dropOld.push({ kind: 'ip', args: ['link', 'del', 'dev', previous.ifb] })
   }
 
   const content = serializeRecord(record)
@@ -88,22 +94,37 @@ interface IfbChoice {
   mac: string
   /** the ifb exists already (ours, from an earlier ADD of this attachment) */
   existing?: LinkInfo
+  /** its qdiscs ([] for a new one) */
+  qdiscs: TcQdisc[]
+}
+
+/** linkReader: readLinkInfo in the host namespace, each name read at most once. */
+const linkReader = (host: ReadHost): ((name: string) => Promise<LinkInfo | undefined>) => {
+  const reads = new Map<string, Promise<LinkInfo | undefined>>()
+  return (name) => {
+    let p = reads.get(name)
+    if (!p) {
+      p = readLinkInfo(host, name, undefined)
+      reads.set(name, p)
+    }
+    return p
+  }
 }
 
 /**
  * chooseIfb: the ifb this attachment recorded, if it still exists; else the first candidate name
  * nothing holds. A name held by anything else (another attachment's ifb, any other link) is
- * skipped: ifb names are collision-free per host namespace.
+ * skipped: ifb names are collision-free per host namespace. Names are read one by one (normally
+ * only the first), never the whole link list.
  */
-const chooseIfb = (cfg: BandwidthConfig, links: readonly LinkInfo[], recorded: string | undefined): IfbChoice => {
-  const byName = (n: string): LinkInfo | undefined => links.find((l) => l.name === n)
+const chooseIfb = async (host: ReadHost, cfg: BandwidthConfig, link: (name: string) => Promise<LinkInfo | undefined>, recorded: string | undefined): Promise<IfbChoice> => {
   if (recorded !== undefined) {
-    const l = byName(recorded)
-    if (l?.kind === 'ifb') return { name: recorded, mac: l.mac, existing: l }
+    const l = await link(recorded)
+    if (l?.kind === 'ifb') return { name: recorded, mac: l.mac, existing: l, qdiscs: (await readQdiscs(host, recorded)) ?? [] }
   }
   for (let n = 0; n < IFB_CANDIDATES; n++) {
     const name = ifbName(cfg.network, cfg.containerId, n)
-    if (!byName(name)) return { name, mac: ifbMac(name) }
+    if (!(await link(name))) return { name, mac: ifbMac(name), qdiscs: [] }
   }
   throw new CniError(ErrorCode.TryAgainLater, 'no free ifb name', `${IFB_CANDIDATES} candidate names for ${cfg.network}/${cfg.containerId} are all taken`)
 }

@@ -1,5 +1,6 @@
 // The pod interface as `ip -j -d link show` reports it, and the `ip link set` steps that change
 // one attribute each. Names and values are validated before they get here (config.ts, record.ts).
+import { isValidInterfaceName } from '../cni/validate.js'
 import { isNotFound } from '../host/types.js'
 import type { ReadHost } from '../host/types.js'
 import type { Step } from '../plan/types.js'
@@ -125,11 +126,10 @@ export const listLinks = async (host: ReadHost, netns: string | undefined): Prom
   return links.flatMap((l) => toLinkInfo(l) ?? [])
 }
 
-/** The two ends of a pod's veth, and every link of the caller's namespace (read on the way). */
+/** The two ends of a pod's veth. */
 export interface VethPeer {
   pod: LinkInfo
   peer: LinkInfo
-  hostLinks: LinkInfo[]
 }
 
 /** Why findVethPeer found no host end. */
@@ -142,20 +142,34 @@ export type VethPeerProblem =
   /** no veth in this namespace points back at the pod interface */
   | { problem: 'peer-elsewhere'; peerIfindex: number }
 
+/** At most this many candidate names are read (a result listing more host interfaces is odd). */
+export const MAX_PEER_CANDIDATES = 8
+
 /**
  * findVethPeer finds, in the caller's namespace, the other end of the veth `ifname` of the pod
  * namespace `netns`: the pod end's link_index names the peer's ifindex, and the link with that
  * ifindex here must be a veth whose own link_index is the pod end's ifindex (both directions, so
  * an unrelated link that merely has the same number is never taken).
+ *
+ * The peer is looked for among `candidates` first (host interface names the caller knows, e.g.
+ * prevResult's interfaces without a sandbox), each read by name, so the cost does not grow with
+ * the node's link count. Only when none of them is the peer are all links listed (primary plugins
+ * such as amazon-vpc-cni list no host interface in their result). Candidates that are not valid
+ * interface names are skipped.
  */
-export const findVethPeer = async (host: ReadHost, ifname: string, netns: string): Promise<VethPeer | VethPeerProblem> => {
+export const findVethPeer = async (
+  host: ReadHost, ifname: string, netns: string, candidates: readonly string[] = [],
+): Promise<VethPeer | VethPeerProblem> => {
   const pod = await readLinkInfo(host, ifname, netns)
   if (!pod) return { problem: 'no-link' }
   if (pod.kind !== 'veth') return { problem: 'not-veth', kind: pod.kind }
   if (pod.peerIfindex === undefined) return { problem: 'peer-in-pod' }
   const peerIfindex = pod.peerIfindex
-  const hostLinks = await listLinks(host, undefined)
-  const peer = hostLinks.find((l) => l.ifindex === peerIfindex)
-  if (!peer || peer.kind !== 'veth' || peer.peerIfindex !== pod.ifindex) return { problem: 'peer-elsewhere', peerIfindex }
-  return { pod, peer, hostLinks }
+  const pointsBack = (l: LinkInfo | undefined): l is LinkInfo =>
+    l !== undefined && l.ifindex === peerIfindex && l.kind === 'veth' && l.peerIfindex === pod.ifindex
+  const names = [...new Set(candidates)].filter(isValidInterfaceName).slice(0, MAX_PEER_CANDIDATES)
+  const named = await Promise.all(names.map((name) => readLinkInfo(host, name, undefined)))
+  const peer = named.find(pointsBack) ?? (await listLinks(host, undefined)).find((l) => l.ifindex === peerIfindex)
+  if (!pointsBack(peer)) return { problem: 'peer-elsewhere', peerIfindex }
+  return { pod, peer }
 }
