@@ -1,21 +1,21 @@
 // Applying the plans of one segment (consecutive built-in sub-plugins) as one merged plan
-// (merge-plans.ts: the plans' steps interleaved so their nft work commits in one transaction), and
-// what happens when that fails.
+// (merge-plans.ts: the plans' steps interleaved so their nft work commits in one transaction; run
+// with the plugins side by side between shared steps, run-lanes.ts), and what happens when that fails.
 //  - ADD: the steps that took effect go to the ADD's journal; on failure the caller rolls the whole
 //    chain ADD back and then asks the plugin(s) whose step failed to explain (`recover`), so a
 //    portmap conflict still names the port's owner. Nothing is re-applied: a merged transaction
 //    fails exactly where the same batches applied one after the other would, and the merge keeps
 //    track of which plugin each step serves, so the culprit is known without a retry.
 //  - DEL, GC: steps of several plans are interleaved, so a failure can leave any of them half done.
-//    A plan is complete when all of its steps were run through before the failed step (applied,
-//    skipped by their guard, or a best-effort failure); those are done. What ran of every other
+//    A plan is complete when all of its steps were run through (applied, skipped by their guard,
+//    or a best-effort failure); those are done. What ran of every other
 //    plan is undone, then each of them is applied alone, in order, with its `recover` (portmap
 //    retries DEL without foreign keys): DEL stops at the first that still fails (the spec halts a
 //    DEL there), GC collects every failure. A complete plan that comes later in DEL order than one
 //    that failed has already done its DEL; DEL is idempotent, so the runtime's retry is harmless.
 import { CniError, asCniError } from '../../src/cni/errors.js'
 import type { Host } from '../../src/host/types.js'
-import { runPlan, undoApplied, type PlanRun } from '../../src/plan/apply.js'
+import { undoApplied, type PlanRun } from '../../src/plan/apply.js'
 import { applyWithRecovery, recoverOrExplain, type MetaPlugin, type PlannedVerb, type Warn } from '../../src/plan/meta-plugin.js'
 import type { Plan, PlannedStep } from '../../src/plan/types.js'
 import { withUndoFailures } from '../../src/plan/undo.js'
@@ -23,6 +23,7 @@ import type { PluginRequest } from '../../src/skel/plugin.js'
 import { pluginDescription, wrapPluginError } from '../errors.js'
 import type { AddJournal } from './add-journal.js'
 import { mergePlans } from './merge-plans.js'
+import { runLanes } from './run-lanes.js'
 
 /** A built-in sub-plugin's plan with the request it was made for. */
 export interface Planned {
@@ -59,8 +60,9 @@ const warnAll = (items: Planned[], owners: number[][], run: PlanRun, done: (p: n
 
 /** applySegmentAdd applies the segment's ADD plans merged; throws SegmentFailure (nothing undone). */
 export const applySegmentAdd = async (items: Planned[], journal: AddJournal, host: Host, warn: Warn): Promise<void> => {
-  const { plan, owners } = mergePlans(items.map((i) => i.plan))
-  const run = await runPlan(plan, host)
+  const merged = mergePlans(items.map((i) => i.plan))
+  const { plan, owners } = merged
+  const { run } = await runLanes(merged, host)
   journal.applied(run.applied.map((i) => plan.steps[i] as PlannedStep))
   if (!run.ok) throw new SegmentFailure(ownersOf(owners, run.failed).map((p) => items[p] as Planned), run.error)
   warnAll(items, owners, run, () => true, warn)
@@ -88,15 +90,15 @@ export const explainSegmentFailure = async (failure: SegmentFailure, name: strin
 
 /** applySegmentCleanup applies DEL or GC plans merged; see the file comment. Returns the failures (one with `halt`). */
 export const applySegmentCleanup = async (items: Planned[], verb: Exclude<PlannedVerb, 'ADD'>, name: string, host: Host, warn: Warn, halt: boolean): Promise<CniError[]> => {
-  const { plan, owners, parts } = mergePlans(items.map((i) => i.plan))
-  const run = await runPlan(plan, host)
+  const merged = mergePlans(items.map((i) => i.plan))
+  const { owners, parts } = merged
+  const { run, done } = await runLanes(merged, host)
   if (run.ok) {
     warnAll(items, owners, run, () => true, warn)
     return []
   }
-  // a plan with a step at or after the first failed one is incomplete (steps before it were run through)
-  const first = run.failed.length > 0 ? Math.min(...run.failed) : 0
-  const incomplete = new Set(parts.slice(first).flatMap((refs) => refs.map((r) => r.plan)))
+  // a plan with a step that was not run through (applied, skipped, best-effort) is incomplete
+  const incomplete = new Set(parts.flatMap((refs, i) => (done.has(i) ? [] : refs.map((r) => r.plan))))
   warnAll(items, owners, run, (p) => !incomplete.has(p), warn)
   // undo what ran of the incomplete plans only: their own parts of the steps that took effect
   const partial = run.applied.flatMap((i) => (parts[i] ?? []).filter((r) => incomplete.has(r.plan)))

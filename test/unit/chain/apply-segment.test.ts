@@ -55,8 +55,12 @@ t.test('a later plan that finished stays done; only the unfinished plan\'s part 
   const warnings: string[] = []
   const errors = await applySegmentCleanup(items, 'DEL', 'n1', host, (w) => void warnings.push(w), true)
   t.same(errors, [])
-  t.same(trace(host, from), [
-    'sysctl net/core/b 0', 'ip link set dev gone mtu 1400', 'nft -A -C', 'sysctl net/core/a 0',
+  const calls = trace(host, from)
+  // fb's steps run beside the A+C transaction (fb has no part in it: run-lanes.ts), in fb's order
+  t.same(calls.slice(0, 3).sort(), ['ip link set dev gone mtu 1400', 'nft -A -C', 'sysctl net/core/b 0'])
+  t.ok(calls.indexOf('sysctl net/core/b 0') < calls.indexOf('ip link set dev gone mtu 1400'), 'fb in its order')
+  t.same(calls.slice(3), [
+    'sysctl net/core/a 0',
     'sysctl net/core/a 1', // a failed sysctl -w may have written some keys: undone (harmless)
     'nft +A', // fa's part of the merged transaction is undone, not fc's: fc finished
     'nft -A', 'sysctl net/core/a 0', // fa alone
