@@ -23,6 +23,7 @@ import { joinErrors, pluginDescription, wrapPluginError } from '../errors.js'
 import type { CallEnv, PluginRunner } from '../runner.js'
 import { createAddJournal, type AddJournal } from './add-journal.js'
 import { SegmentFailure, applySegmentAdd, applySegmentCleanup, explainSegmentFailure, type Planned } from './apply-segment.js'
+import { planAllInOrder, planThreaded } from './plan-segment.js'
 import { readsOnce } from './read-once.js'
 
 /** What the chain plugin is built from: the in-process plugins and the runner for the rest. */
@@ -31,6 +32,8 @@ export interface ChainDeps {
   runner: PluginRunner
   /** where the built-ins' warnings go (default: stderr), e.g. a value tuning's DEL could not restore */
   warn?: Warn
+  /** plan sub-plugins strictly one after the other (default: at once, plan-segment.ts); the fixture recorder's choice */
+  planOneByOne?: boolean
 }
 
 type Sub = { type: string; entry: JsonObject; meta: MetaPlugin | undefined }
@@ -113,25 +116,23 @@ export const createChainPlugin = (deps: ChainDeps): PluginDefinition => {
     deps.runner.run(verb, sub.type, conf, callEnvOf(req))
 
   /**
-   * plansOf plans DEL or GC for a built-in segment, collecting planning errors; with `halt` (DEL)
-   * it stops at the first one, so only the plugins before it (in DEL order) are planned.
+   * plansOf plans DEL or GC for a built-in segment (all at once, plan-segment.ts), collecting
+   * planning errors; with `halt` (DEL) only the plans before the first error count.
    */
   const plansOf = async (verb: 'DEL' | 'GC', req: PluginRequest, subs: Sub[], prev: Result | undefined, host: Host, halt: boolean) => {
-    const items: Planned[] = []
-    const errors: CniError[] = []
     const view = readsOnce(host)
-    for (const sub of subs) {
+    const planOne = async (sub: Sub): Promise<Planned> => {
       try {
         checkSubVersion(sub, req.conf.cniVersion)
         const subReq = subRequest(req, verb, subConf(req.conf, sub, prev))
         const meta = sub.meta as MetaPlugin
-        items.push({ meta, req: subReq, plan: await meta.plan(verb, subReq, view) })
+        return { meta, req: subReq, plan: await meta.plan(verb, subReq, view) }
       } catch (err) {
-        errors.push(wrapPluginError(err, verb, sub.type, req.conf.name))
-        if (halt) break
+        throw wrapPluginError(err, verb, sub.type, req.conf.name)
       }
     }
-    return { items, errors }
+    const { items, errors } = await planAllInOrder(subs, planOne, halt, deps.planOneByOne)
+    return { items, errors: errors as CniError[] }
   }
 
   const add = async (req: PluginRequest, host: Host): Promise<Result> => {
@@ -144,22 +145,22 @@ export const createChainPlugin = (deps: ChainDeps): PluginDefinition => {
           prev = await addExternal(req, seg.sub, prev, journal)
           continue
         }
-        const items: Planned[] = []
         const view = readsOnce(host) // nothing is applied while the segment is planned
-        for (const sub of seg.subs) {
+        const planOne = async (sub: Sub, before: Result | undefined): Promise<Planned> => {
           try {
             checkSubVersion(sub, conf.cniVersion)
             const meta = sub.meta as MetaPlugin
-            const subReq = subRequest(req, 'ADD', subConf(conf, sub, prev))
+            const subReq = subRequest(req, 'ADD', subConf(conf, sub, before))
             const plan = await meta.plan('ADD', subReq, view)
             if (!plan.result) throw new CniError(ErrorCode.Internal, `${sub.type}: ADD plan has no result`)
-            prev = normalize(plan.result, conf.cniVersion)
-            items.push({ meta, req: subReq, plan })
+            return { meta, req: subReq, plan }
           } catch (err) {
             throw wrapPluginError(err, 'ADD', sub.type, conf.name)
           }
         }
-        await applySegmentAdd(items, journal, host, warn)
+        const planned = await planThreaded(seg.subs, prev, planOne, (p) => normalize(p.plan.result as Result, conf.cniVersion), deps.planOneByOne)
+        prev = planned.prev
+        await applySegmentAdd(planned.items, journal, host, warn)
       }
       return prev as Result
     } catch (err) {

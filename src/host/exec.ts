@@ -74,12 +74,23 @@ const spawnTool = (file: string, argv: string[], input: string | undefined, time
     }
   })
 
+// CNI_CHAIN_TRACE=1: every tool's start (ms since the process started) and duration on stderr,
+// and when the process exits, for finding where a plugin call's time goes
+let traceExit = false
+const trace = (line: string): void => {
+  if (!traceExit) {
+    traceExit = true
+    process.once('exit', () => process.stderr.write(`trace ${performance.now().toFixed(1)} exit\n`))
+  }
+  process.stderr.write(`trace ${line}\n`)
+}
+
 /** runTool runs `tool args...` (in opts.netns) and returns its output; throws HostError on failure. */
 export const runTool = async (tool: string, args: readonly string[], opts: RunOptions = {}): Promise<ToolOutput> => {
   const [file, argv] = opts.netns ? ['nsenter', [`--net=${opts.netns}`, '--', tool, ...args]] : [tool, [...args]]
   const t0 = performance.now()
   const r = await spawnTool(file, argv, opts.input, opts.timeoutMs ?? 30_000)
-  if (process.env.CNI_CHAIN_TRACE) process.stderr.write(`trace ${t0.toFixed(1)} +${(performance.now() - t0).toFixed(1)}ms ${[file, ...argv].join(' ').slice(0, 120)}\n`)
+  if (process.env.CNI_CHAIN_TRACE) trace(`${t0.toFixed(1)} +${(performance.now() - t0).toFixed(1)}ms ${[file, ...argv].join(' ').slice(0, 120)}`)
   const exitCode = r.exitCode ?? -1
   const ok = r.problem === undefined && (exitCode === 0 || (opts.okExitCodes ?? []).includes(exitCode))
   if (!ok) throw new HostError(tool, args, r.stderr || r.problem || `exited ${exitCode}`)
