@@ -51,4 +51,9 @@ await Promise.all(Object.entries(entries).map(async ([name, entry]) => {
     stdio: ['ignore', 'ignore', 'inherit'], env,
   })
 }))
+// the VERSION answer of every plugin binary (the stub runs it for CNI_COMMAND=VERSION)
+await build({
+  entryPoints: ['src/skel/version-main.ts'], outfile: 'bin/.code/version.cjs', bundle: true, platform: 'node', target: 'node20',
+  format: 'cjs', minifySyntax: true, legalComments: 'none', logLevel: 'warning',
+})
 console.log(`built ${Object.keys(entries).map((n) => `bin/${n}`).join(' ')} (code in bin/.code/)`)

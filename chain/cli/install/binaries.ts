@@ -10,7 +10,7 @@ import { link, lstat, mkdir, readFile, rename, rm, stat } from 'node:fs/promises
 import { join } from 'node:path'
 import { tempName } from '../../../src/host/files.js'
 import { copyFileAtomic, writeFileAtomic } from '../files/atomic.js'
-import { CODE_DIR, LAUNCHER_MARKER, launcherText, PRIVATE_DIR } from './launcher.js'
+import { CODE_DIR, LAUNCHER_MARKER, launcherText, PRIVATE_DIR, VERSION_BUNDLE } from './launcher.js'
 import type { Manifest, PlacedBinary } from './manifest.js'
 
 export interface PlaceOptions {
@@ -122,6 +122,11 @@ export const placeBinaries = async (opts: PlaceOptions, manifest: Manifest): Pro
     }
     node = join(opts.hostBinDir, PRIVATE_DIR, 'node')
   }
+
+  // the shared VERSION bundle before the stubs that may run it (a build without one: the stubs use the main bundle)
+  const versionBundle = await readIfFile(join(opts.sourceDir, CODE_DIR, VERSION_BUNDLE))
+  if (versionBundle) await placeFile(priv, `${CODE_DIR}/${VERSION_BUNDLE}`, versionBundle, report.written)
+  else await rm(join(priv, CODE_DIR, VERSION_BUNDLE), { force: true })
 
   const binaries: PlacedBinary[] = []
   for (const name of opts.names) {

@@ -18,6 +18,8 @@ export const PRIVATE_DIR = '.cni-chain'
  * `<name>` itself (bin/) or `<name>.cjs` (PRIVATE_DIR) is the start-up stub that runs them.
  */
 export const CODE_DIR = '.code'
+/** the bundle every plugin stub runs for VERSION (src/skel/version-main.ts), shared by all plugins */
+export const VERSION_BUNDLE = 'version.cjs'
 
 // the PATH a plugin gets when the runtime gives none (nft, ip, tc and sysctl live in sbin)
 const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'

@@ -10,7 +10,7 @@ import { removePlugins } from '../conflist/edit.js'
 import { editFile } from '../conflist/file-edit.js'
 import { canonicalText, valueOf } from '../conflist/json-text.js'
 import { sha256 } from './binaries.js'
-import { CODE_DIR, PRIVATE_DIR } from './launcher.js'
+import { CODE_DIR, PRIVATE_DIR, VERSION_BUNDLE } from './launcher.js'
 import { manifestPath, readManifest, type ConflistRecord, type Manifest } from './manifest.js'
 import { purgeNodeState, stateDirsOf, type StateDir } from './purge.js'
 
@@ -77,6 +77,7 @@ const revertBinaries = async (binDir: string, m: Manifest, log: (line: string) =
     await rm(join(priv, CODE_DIR, `${b.name}.cjs`), { force: true })
     await rm(join(priv, CODE_DIR, `${b.name}.cache`), { force: true })
   }
+  await rm(join(priv, CODE_DIR, VERSION_BUNDLE), { force: true })
   if (m.nodeBundled || (await exists(join(priv, 'node')))) await rm(join(priv, 'node'), { force: true })
   await rm(manifestPath(binDir), { force: true })
   for (const dir of [join(priv, 'backup'), join(priv, CODE_DIR), priv]) {

@@ -22,6 +22,7 @@ t.teardown(() => rmSync(t.testdirName, { recursive: true, force: true }))
 // (the build's bundle and code cache beside them in .code/ are placed but not run here)
 const SOURCE = join(t.testdirName, 'source')
 mkdirSync(join(SOURCE, '.code'), { recursive: true })
+writeFileSync(join(SOURCE, '.code', 'version.cjs'), '// the VERSION bundle\n')
 for (const name of NAMES) {
   writeFileSync(join(SOURCE, '.code', `${name}.cjs`), `// ${name} bundle\n`)
   writeFileSync(join(SOURCE, '.code', `${name}.cache`), `${name} cache\n`)
@@ -79,6 +80,7 @@ t.test('install on Flannel: launchers run with env -i, the list gains tuning and
     { type: 'bandwidth', config: '{"capabilities":{"bandwidth":true},"type":"bandwidth"}' },
   ] }])
 
+  t.equal(readFileSync(join(n.bin, '.cni-chain', '.code', 'version.cjs'), 'utf8'), '// the VERSION bundle\n', 'the shared VERSION bundle is placed too')
   const before = { bin: snapshot(n.bin), conf: snapshot(n.conf) }
   const again = cli(['install', ...n.common, '--append', 'tuning,bandwidth'])
   t.equal(again.code, 0, again.stderr)
