@@ -62,8 +62,11 @@ export const planAdd = async (req: PluginRequest, host: ReadHost): Promise<Plan>
       kind: 'nft',
       batch: podAddCommands(chain, addrs, cfg.policy, bridge, cfg.mark, owner),
       fast: podAddFastCommands(chain, addrs, cfg.policy, bridge, cfg.mark, owner),
-      // the bridge's isolation chain stays: other pods may use it (GC removes it when unused)
-      undo: [{ kind: 'nft', batch: podRemoveCommands(chain, addrs, cfg.policy === 'isolated') }],
+      // the bridge's isolation chain goes too unless another pod still jumps to it (EBUSY: kept)
+      undo: [
+        { kind: 'nft', batch: podRemoveCommands(chain, addrs, cfg.policy === 'isolated') },
+        ...(cfg.policy !== 'open' && bridge !== undefined ? [{ kind: 'nft' as const, batch: isolationRemoveCommands(bridge), inUseIsFine: true as const }] : []),
+      ],
     },
     ...(await backendAddSteps(backend, cfg.backend !== undefined, cfg, addrs, host)),
     writeStateStep(cfg.stateDir, chain, state),

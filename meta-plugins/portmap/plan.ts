@@ -127,7 +127,8 @@ export const planAdd = async (req: PluginRequest, host: ReadHost, options: AddOp
       fast: [stampAssert(TABLE, skeleton), ...own],
       undo: [
         { kind: 'nft', batch: podDeleteCommands(chain, keys) },
-        ...sharedChainsOf(keys).map((c) => ({ kind: 'nft' as const, batch: sharedReleaseCommands(c) })),
+        // a shared port chain another holder still uses stays (EBUSY)
+        ...sharedChainsOf(keys).map((c) => ({ kind: 'nft' as const, batch: sharedReleaseCommands(c), inUseIsFine: true as const })),
       ],
     },
     ...sharedReleaseSteps(freed.filter((c) => !now.includes(c))),

@@ -6,7 +6,7 @@
 // Steps marked ignoreFailure (DEL's best effort) run with `-force`: one missing object does not
 // keep the others from being removed, and their failure is not an error; with reportFailure it
 // becomes a warning (with the plan's notes, what applyPlan returns for the plugin's stderr).
-import { isNotFound, type Host } from '../host/types.js'
+import { HostError, isNotFound, type Host } from '../host/types.js'
 import { appliedBeforeFailure, failedInGroup } from './applied.js'
 import type { PlannedStep, Plan, Step } from './types.js'
 import { describeStep, firstLine, undoSteps, withUndoFailures, type UndoFailure } from './undo.js'
@@ -135,7 +135,13 @@ const applyNft = async (step: Extract<Step, { kind: 'nft' }>, host: Host): Promi
       if (!isNotFound(err)) throw err
     }
   }
-  return host.nft.apply(step.batch)
+  try {
+    await host.nft.apply(step.batch)
+  } catch (err) {
+    // still referenced by another user: the kernel kept it, as it should (see Step's inUseIsFine)
+    if (step.inUseIsFine && err instanceof HostError && err.reason === 'busy') return
+    throw err
+  }
 }
 
 /** requireSeam: an optional host seam (iptables, firewalld) a step needs. */

@@ -10,8 +10,11 @@ export type Step =
    * (a table's skeleton, by its stamp set) already exist: a smaller transaction that does not
    * re-declare existing chains (each costs the kernel ~10 ms). It is tried first; `batch` runs only
    * when `fast` fails with not-found (first pod, after `flush ruleset`, after an upgrade).
+   * `inUseIsFine`: an EBUSY answer is success: the batch deletes something shared that the kernel
+   * keeps while another user references it (a bridge's isolation chain, a shared port chain), and
+   * only the last user's delete may go through. Used in undo steps, where a refusal is no leak.
    */
-  | { kind: 'nft'; batch: NftCommand[]; fast?: NftCommand[] }
+  | { kind: 'nft'; batch: NftCommand[]; fast?: NftCommand[]; inUseIsFine?: true }
   /** `ip ARGS` */
   | { kind: 'ip'; netns?: string; args: string[] }
   /** `tc ARGS` */

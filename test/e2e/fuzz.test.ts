@@ -22,7 +22,7 @@
 //   round of cases (40 per runner) the state must equal the baseline. A difference fails the
 //   round (naming its cases) and the baseline is read again.
 //   Skeleton objects for another mark bit or admin chain name (firewall's static iptables rule,
-//   portmap's masq-b<bit> chain) stay by design (isSkeleton): counted, not failures.
+//   portmap's masq-b<bit> chain, a skeleton's stamp set) stay by design (isSkeleton): counted, not failures.
 // - The machine's default state dirs (/run/cni/*) must not gain any file naming the run's marker.
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
@@ -67,7 +67,9 @@ const isSkeleton = (line: string): boolean => {
   const obj = line.replace(/^.* ruleset: \+ /, '')
   const firewall = /"table":"filter"/.test(obj) && (/"(chain|target)":"CNI-CHAIN-FORWARD"/.test(obj) || obj.startsWith('{"chain":'))
   const portmapMasq = /"table":"cni_portmap_v\d+"/.test(obj) && (/^\{"chain":\{[^}]*"name":"masq-b\d+"/.test(obj) || /^\{"rule":\{[^{]*"chain":"masq-b\d+"/.test(obj))
-  return firewall || portmapMasq
+  // a skeleton's stamp (src/nft/stamp.ts): one per distinct skeleton (mark bit, isolation bridge) written
+  const stamp = /^\{"set":\{[^{]*"name":"stamp-[0-9a-f]{16}"/.test(obj)
+  return firewall || portmapMasq || stamp
 }
 
 if (e2eSkip) {

@@ -80,7 +80,10 @@ t.test('ADD isolated: the bridge table drops bridged frames to and from the pod'
   t.ok(batch.some((c) => JSON.stringify(c) === `{"add":{"element":{"family":"bridge","table":"cni_firewall_v1","name":"pods4","elem":[["10.0.0.2",{"goto":{"target":"${CHAIN}"}}]]}}}`))
   t.ok(batch.some((c) => JSON.stringify(c) === '{"add":{"chain":{"family":"bridge","table":"cni_firewall_v1","name":"forward","type":"filter","hook":"forward","prio":-200,"policy":"accept"}}}'))
   t.same(stateOf(p), { v4: ['10.0.0.2'], v6: [], policy: 'isolated', backend: 'nftables', bridge: 'cni0' })
-  t.same((p.steps[0] as { undo?: unknown[] }).undo?.length, 1, 'the undo removes the pod from both tables')
+  const undo = (p.steps[0] as { undo?: { batch: unknown[]; inUseIsFine?: true }[] }).undo ?? []
+  t.same(undo.length, 2, 'the undo removes the pod from both tables, then the isolation chain unless another pod uses it')
+  t.equal(undo[1]?.inUseIsFine, true, 'EBUSY (another pod on the bridge) is no leak')
+  t.match(JSON.stringify(undo[1]?.batch), /"delete":\{"chain":\{[^}]*"name":"iso-cni0"/)
   t.match(JSON.stringify((p.steps[0] as { undo?: unknown[] }).undo), /"family":"bridge"/)
 })
 

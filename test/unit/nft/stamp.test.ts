@@ -64,3 +64,27 @@ t.test('a fast transaction failing for another reason fails the step: no retry w
   t.match(String(err), /File exists/)
   t.equal(host.calls.length, 3, 'only the fast transaction was tried')
 })
+
+t.test('inUseIsFine: an undo refused with EBUSY (another user) is no leak; without it, it is reported', async (t) => {
+  const U: TableRef = { family: 'inet', table: 'busy_test' }
+  const setup = async () => {
+    const host = createSemanticHost()
+    await host.nft.apply([
+      add(tableObj(U)), add(chainObj(U, 'shared')), add(chainObj(U, 'other')),
+      add(ruleObj(U, 'other', [{ jump: { target: 'shared' } }])),
+    ])
+    host.failWhen((c) => c.tool === 'ip')
+    return host
+  }
+  const plan = (inUseIsFine: boolean): Plan => ({
+    steps: [
+      { kind: 'nft', batch: [add(chainObj(U, 'shared'))], undo: [{ kind: 'nft', batch: [{ delete: chainObj(U, 'shared') }], ...(inUseIsFine ? { inUseIsFine: true as const } : {}) }] },
+      { kind: 'ip', args: ['link', 'set', 'x', 'up'] },
+    ],
+  })
+  const fine = await applyPlan(plan(true), await setup()).catch((e: unknown) => e)
+  t.ok(fine instanceof Error, 'the plan failed (its ip step)')
+  t.notMatch(String((fine as { details?: string }).details ?? ''), /rollback incomplete/, 'the ip failure alone')
+  const leak = await applyPlan(plan(false), await setup()).catch((e: unknown) => e)
+  t.match(String((leak as { details?: string }).details ?? ''), /rollback incomplete/, 'EBUSY reported when not marked')
+})
