@@ -302,7 +302,8 @@ const main = async (): Promise<void> => {
     // 3. growth
     let svg = ''
     if (!flag('--skip-growth') && !stop) {
-      const all = variants(`growth`, '10.233.0.0/16').filter((v) => v.key === 'R-all' || v.key === 'C-all')
+      // the baseline grows too (the bridge plugin with N ports): meta cost = variant − baseline at each count
+      const all = variants(`growth`, '10.233.0.0/16').filter((v) => v.key === '0' || v.key === 'R-all' || v.key === 'C-all')
       const g = await growth(all)
       const series: Series[] = all.map((v) => ({ label: v.label, points: g[v.key] ?? [] }))
       svg = growthSvg(series)
@@ -311,9 +312,16 @@ const main = async (): Promise<void> => {
         `Each variant in its own node namespace; at each count, ${SAMPLES} extra pods ADDed and DELeted (after one warm-up), alternating variants.`, '',
         '| live pods | ' + all.map((v) => `${v.label} ADD | DEL`).join(' | ') + ' |', '|---|' + all.map(() => '---|---|').join(''),
         ...GROWTH.map((n, i) => `| ${n} | ${all.map((v) => `${f(g[v.key]?.[i]?.add ?? NaN)} | ${f(g[v.key]?.[i]?.del ?? NaN)}`).join(' | ')} |`), '',
-        `Growth ${GROWTH[0]} → ${GROWTH.at(-1)} (p50 ratio): ` + all.map((v) => {
+        `Growth ${GROWTH[0]} → ${GROWTH.at(-1)} (whole pod, p50 ratio): ` + all.map((v) => {
           const p = g[v.key] ?? []
           return `${v.label} ADD ${((p.at(-1)?.add ?? 0) / (p[0]?.add ?? 1)).toFixed(2)}×, DEL ${((p.at(-1)?.del ?? 0) / (p[0]?.del ?? 1)).toFixed(2)}×`
+        }).join('; ') + '.', '',
+        `Meta cost (variant − baseline at the same count) ${GROWTH[0]} → ${GROWTH.at(-1)}: ` + all.filter((v) => v.key !== '0').map((v) => {
+          const p = g[v.key] ?? []
+          const b = g['0'] ?? []
+          const meta = (i: number, verb: 'add' | 'del') => (p.at(i)?.[verb] ?? NaN) - (b.at(i)?.[verb] ?? NaN)
+          return `${v.label} ADD ${f(meta(0, 'add'))} → ${f(meta(-1, 'add'))} ms (${(meta(-1, 'add') / meta(0, 'add')).toFixed(2)}×), ` +
+            `DEL ${f(meta(0, 'del'))} → ${f(meta(-1, 'del'))} ms (${(meta(-1, 'del') / meta(0, 'del')).toFixed(2)}×)`
         }).join('; ') + '.', '', '![latency against live pods](latest.svg)', '')
     }
     if (stop) throw new Error('interrupted')
