@@ -50,9 +50,12 @@ export const hostVethSteps = async (host: ReadHost, dev: string, ownClsact: bool
   return steps
 }
 
-/** cleanupSteps plans the removal of everything in `t`, in an order that never strands a redirect. */
-export const cleanupSteps = async (host: ReadHost, t: CleanupTarget): Promise<PlannedStep[]> => {
-  const steps: PlannedStep[] = t.hostVeth ? await hostVethSteps(host, t.hostVeth.name, t.clsact) : []
+/**
+ * cleanupSteps plans the removal of everything in `t`, in an order that never strands a redirect.
+ * `vethSteps`: hostVethSteps for t.hostVeth, when the caller started those reads already.
+ */
+export const cleanupSteps = async (host: ReadHost, t: CleanupTarget, vethSteps?: Promise<PlannedStep[]>): Promise<PlannedStep[]> => {
+  const steps: PlannedStep[] = t.hostVeth ? await (vethSteps ?? hostVethSteps(host, t.hostVeth.name, t.clsact)) : []
   if (t.ifb !== undefined) steps.push({ kind: 'ip', args: ['link', 'del', 'dev', t.ifb] })
   if (t.recordPath !== undefined) steps.push({ kind: 'remove-file', path: t.recordPath })
   return steps

@@ -10,7 +10,7 @@ import type { ReadHost } from '../../src/host/types.js'
 import { findVethPeer } from '../../src/net/link.js'
 import type { Plan } from '../../src/plan/types.js'
 import type { PluginRequest } from '../../src/skel/plugin.js'
-import { cleanupSteps, liveHostVeth, liveIfb, type CleanupTarget } from './cleanup.js'
+import { cleanupSteps, hostVethSteps, liveHostVeth, liveIfb, type CleanupTarget } from './cleanup.js'
 import { parseBandwidthConfig } from './config.js'
 import { ifbName, recordPath } from './names.js'
 import { hostInterfaceNames } from './observe.js'
@@ -25,10 +25,15 @@ export const planDel = async (req: PluginRequest, host: ReadHost): Promise<Plan>
   // the record's path is removed even when absent: that takes a temp file a crash left with it
   const target: CleanupTarget = { clsact: false, recordPath: path }
   if (record) {
+    // the recorded veth's qdiscs and filters are read while its identity is checked (reads only;
+    // used when it is still that veth, dropped otherwise): one wait less on DEL's way
+    const vethSteps = hostVethSteps(host, record.hostVeth.name, record.clsact === true)
+    vethSteps.catch(() => undefined) // a failure counts only when the steps are used
     const [veth, ifb] = await Promise.all([liveHostVeth(host, record.hostVeth), liveIfb(host, record.ifb)])
     if (veth) target.hostVeth = { name: veth.name, ifindex: veth.ifindex }
     if (ifb) target.ifb = ifb
     target.clsact = record.clsact === true
+    return { steps: await cleanupSteps(host, target, vethSteps) }
   } else {
     const [veth, ifb] = await Promise.all([
       hostVethOf(host, cfg.ifname, cfg.netns, prevHostInterfaces(req.conf)), liveIfb(host, ifbName(cfg.network, cfg.containerId)),
