@@ -2,8 +2,9 @@
 // chains and their rules) used to be re-declared, flushed and refilled by every ADD. On nft 1.0.6
 // and this kernel that costs ~10 ms per transaction (measured: a per-pod batch 4 ms, the same with
 // the skeleton 15 ms; re-declaring one existing regular chain alone costs as much, as does any
-// delete — most likely the commit waiting for an RCU grace period). So the full skeleton is written with a stamp, an empty-looking set named after the hash
-// of exactly those commands, and an ADD first tries a fast transaction that asserts the stamp
+// delete — most likely the commit waiting for an RCU grace period). So the full skeleton is
+// written with a stamp, an empty-looking set named after the hash of exactly those commands, and
+// an ADD first tries a fast transaction that asserts the stamp
 // (`add element` to it fails with ENOENT when it is missing) instead of re-declaring the skeleton.
 // Missing (first pod, after `flush ruleset`, after an upgrade that changed the skeleton: new hash)
 // means the plan's whole batch runs. What a stamp cannot see is someone deleting rules from the
