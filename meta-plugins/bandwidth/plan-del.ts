@@ -8,7 +8,7 @@ import { requirePrevResult } from '../../src/cni/prev-result.js'
 import type { PluginConf } from '../../src/cni/types.js'
 import type { ReadHost } from '../../src/host/types.js'
 import { findVethPeer } from '../../src/net/link.js'
-import type { Plan } from '../../src/plan/types.js'
+import type { Plan, PlannedStep } from '../../src/plan/types.js'
 import type { PluginRequest } from '../../src/skel/plugin.js'
 import { cleanupSteps, hostVethSteps, liveHostVeth, liveIfb, type CleanupTarget } from './cleanup.js'
 import { parseBandwidthConfig } from './config.js'
@@ -23,17 +23,16 @@ export const planDel = async (req: PluginRequest, host: ReadHost): Promise<Plan>
   const text = await host.files.read(path)
   const record = text === undefined ? undefined : parseRecord(text)
   // the record's path is removed even when absent: that takes a temp file a crash left with it
-  const target: CleanupTarget = { clsact: false, recordPath: path }
+  const target: CleanupTarget = { clsact: record?.clsact === true, recordPath: path }
+  let vethSteps: Promise<PlannedStep[]> | undefined
   if (record) {
     // the recorded veth's qdiscs and filters are read while its identity is checked (reads only;
     // used when it is still that veth, dropped otherwise): one wait less on DEL's way
-    const vethSteps = hostVethSteps(host, record.hostVeth.name, record.clsact === true)
+    vethSteps = hostVethSteps(host, record.hostVeth.name, target.clsact)
     vethSteps.catch(() => undefined) // a failure counts only when the steps are used
     const [veth, ifb] = await Promise.all([liveHostVeth(host, record.hostVeth), liveIfb(host, record.ifb)])
     if (veth) target.hostVeth = { name: veth.name, ifindex: veth.ifindex }
     if (ifb) target.ifb = ifb
-    target.clsact = record.clsact === true
-    return { steps: await cleanupSteps(host, target, vethSteps) }
   } else {
     const [veth, ifb] = await Promise.all([
       hostVethOf(host, cfg.ifname, cfg.netns, prevHostInterfaces(req.conf)), liveIfb(host, ifbName(cfg.network, cfg.containerId)),
@@ -41,7 +40,7 @@ export const planDel = async (req: PluginRequest, host: ReadHost): Promise<Plan>
     if (veth) target.hostVeth = veth
     if (ifb) target.ifb = ifb
   }
-  return { steps: await cleanupSteps(host, target) }
+  return { steps: await cleanupSteps(host, target, vethSteps) }
 }
 
 /** prevHostInterfaces: prevResult's host interfaces, where DEL looks first ([] without a usable prevResult: DEL needs none). */
