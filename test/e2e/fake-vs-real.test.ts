@@ -22,11 +22,11 @@
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { build } from 'esbuild'
+import { bundleCjs } from './lib/bundle.js'
 import t from 'tap'
 import { createSemanticHost } from '../../src/host/fake/index.js'
 import { createRealHost } from '../../src/host/real.js'
-import { createNetns, e2eSkip, repoRoot, run, runOk } from './lib/harness.js'
+import { createNetns, e2eSkip, run, runOk } from './lib/harness.js'
 import { SYSCTL_KEYS, runSequence, type Observation } from './fake-vs-real/sequence.js'
 
 const LINK_FIELDS = ['addr_info', 'ifindex', 'link', 'link_index', 'ifname', 'flags', 'mtu', 'qdisc', 'operstate', 'linkmode', 'group', 'txqlen',
@@ -76,14 +76,7 @@ const normalize = (raw: Observation, afterFilterDel: boolean): Observation => {
   return obs
 }
 
-const bundle = async (dir: string): Promise<string> => {
-  const out = join(dir, 'fake-vs-real-main.cjs')
-  await build({
-    entryPoints: [join(repoRoot, 'test/e2e/fake-vs-real/real-main.ts')],
-    outfile: out, bundle: true, platform: 'node', target: 'node20', format: 'cjs', logLevel: 'error',
-  })
-  return out
-}
+const bundle = (dir: string): Promise<string> => bundleCjs('test/e2e/fake-vs-real/real-main.ts', join(dir, 'fake-vs-real-main.cjs'))
 
 if (e2eSkip) {
   t.plan(0, e2eSkip)

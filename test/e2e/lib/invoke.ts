@@ -1,8 +1,8 @@
 // Run the project's invoke layer (findPlugin + execPlugin) inside the node namespace.
 import { join } from 'node:path'
-import { build } from 'esbuild'
+import { bundleCjs } from './bundle.js'
 import { existsSync } from 'node:fs'
-import { repoRoot, run } from './proc.js'
+import { run } from './proc.js'
 import type { Topology } from './types.js'
 
 export interface InvokeOutcome {
@@ -17,16 +17,7 @@ export interface InvokeOutcome {
 const bundle = async (topo: Topology): Promise<string> => {
   const out = join(topo.dir, 'invoke-main.cjs')
   if (existsSync(out)) return out
-  await build({
-    entryPoints: [join(repoRoot, 'test/e2e/lib/invoke-main.ts')],
-    outfile: out,
-    bundle: true,
-    platform: 'node',
-    target: 'node20',
-    format: 'cjs',
-    logLevel: 'error',
-  })
-  return out
+  return bundleCjs('test/e2e/lib/invoke-main.ts', out)
 }
 
 /**

@@ -4,12 +4,12 @@
 import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
-import { build } from 'esbuild'
+import { bundleCjs } from '../bundle.js'
 import { execa, type ResultPromise } from 'execa'
 import type { Test } from 'tap'
 import { childEnv } from '../../../lib/child-env.js'
 import { track, untrack } from '../leftovers.js'
-import { inNetns, repoRoot } from '../proc.js'
+import { inNetns } from '../proc.js'
 import type { Netns } from '../types.js'
 import type { CaseOutcome, FuzzCase } from './types.js'
 
@@ -20,22 +20,9 @@ export interface FuzzRunner {
 }
 
 /** bundleRunner builds runner-main.ts into dir/fuzz-runner.cjs (esbuild, as the plugins are built). */
-export const bundleRunner = async (dir: string): Promise<string> => {
-  const out = join(dir, 'fuzz-runner.cjs')
-  await build({
-    entryPoints: [join(repoRoot, 'test/e2e/lib/fuzz/runner-main.ts')],
-    outfile: out,
-    bundle: true,
-    platform: 'node',
-    target: 'node20',
-    format: 'cjs',
-    logLevel: 'error',
-    // the bundled plugins use import.meta.url, as bin/ does
-    banner: { js: "const __importMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
-    define: { 'import.meta.url': '__importMetaUrl' },
-  })
-  return out
-}
+export const bundleRunner = (dir: string): Promise<string> =>
+  // the bundled plugins use import.meta.url, as bin/ does
+  bundleCjs('test/e2e/lib/fuzz/runner-main.ts', join(dir, 'fuzz-runner.cjs'), { importMetaUrl: true })
 
 /**
  * startRunner starts one runner in `node` (killed in t.teardown). `binDir` holds the plugin
