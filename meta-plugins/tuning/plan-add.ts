@@ -91,5 +91,23 @@ const requireLink = async (host: ReadHost, cfg: TuningConfig): Promise<LinkState
   if (mtu !== undefined && ((link.minMtu !== undefined && mtu < link.minMtu) || (link.maxMtu !== undefined && mtu > link.maxMtu))) {
     throw invalidConfig(`mtu ${mtu} is outside the range ${link.minMtu ?? '?'}-${link.maxMtu ?? '?'} of ${cfg.ifname}`)
   }
+  if (mtu !== undefined && mtu < IPV6_MIN_MTU && link.mtu >= IPV6_MIN_MTU) await refuseLosingIpv6(host, cfg, mtu)
   return link
+}
+
+/** below it the kernel drops the interface's IPv6 state: its addresses and its sysctls */
+const IPV6_MIN_MTU = 1280
+
+/**
+ * refuseLosingIpv6 refuses an MTU below 1280 on an interface that holds IPv6 addresses beyond
+ * its link-local one: the kernel would remove them at once, and restoring the MTU at DEL brings
+ * back only a link-local address (the reference plugin sets it and the pod silently loses IPv6).
+ * Read only on this rare path, so the usual ADD pays nothing for it.
+ */
+const refuseLosingIpv6 = async (host: ReadHost, cfg: TuningConfig, mtu: number): Promise<void> => {
+  const links = await host.ip.json<{ addr_info?: { family?: string; local?: string; prefixlen?: number; scope?: string }[] }[]>(['addr', 'show', 'dev', cfg.ifname], cfg.netns)
+  const kept = (links[0]?.addr_info ?? []).find((a) => a.family === 'inet6' && a.scope !== 'link')
+  if (kept) {
+    throw invalidConfig(`mtu ${mtu} is below IPv6's minimum of 1280, and ${cfg.ifname} has the IPv6 address ${kept.local}/${kept.prefixlen}: the kernel would remove it, and every IPv6 setting of ${cfg.ifname}`)
+  }
 }

@@ -2,7 +2,7 @@
 // leads to each (file > subtest > ... > assertion) and the first lines of its YAML diagnostics.
 // A failed subtest's own `not ok` (which only repeats that something inside failed) is skipped.
 const MAX_FAILURES = 20
-const MAX_DIAG_LINES = 14
+const MAX_DIAG_LINES = 30
 
 export class FailureCollector {
   #partial = ''

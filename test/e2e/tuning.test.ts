@@ -6,7 +6,7 @@ import { chmod, mkdir, readFile, readdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import t from 'tap'
 import {
-  bridgeConflist, cnirun, createPod, createTopology, e2eSkip, linkJson, readSysctl, run, runPlugin, writeConf,
+  bridgeConflist, cnirun, createPod, createTopology, e2eSkip, linkJson, readSysctl, run, runOk, runPlugin, writeConf,
   type Netns, type Topology,
 } from './lib/harness.js'
 
@@ -112,6 +112,28 @@ if (e2eSkip) {
     t.equal(await hostname(topo.node), nodeHostname, 'node hostname unchanged')
     t.equal(await hostname(pod), podHostname, 'pod hostname unchanged')
     t.same(await readdir(dataDir), [`${containerId}_eth0.json`], 'no record for the refused ADDs')
+
+    // an MTU below 1280 would take eth0's IPv6 address away for good: refused, nothing changes.
+    // First the kernel's side on a scratch veth: below 1280 the IPv6 address is gone.
+    const v6 = async (dev: string): Promise<string[]> =>
+      (JSON.parse((await runOk(pod, 'ip', ['-j', '-6', 'addr', 'show', 'dev', dev, 'scope', 'global'])).stdout)[0]?.addr_info ?? []).filter((a: any) => a.local).map((a: any) => `${a.local}/${a.prefixlen}`)
+    await runOk(pod, 'ip', ['link', 'add', 'ccprobe0', 'type', 'veth', 'peer', 'name', 'ccprobe1'])
+    await runOk(pod, 'ip', ['addr', 'add', 'fd00:5:1::2/64', 'dev', 'ccprobe0', 'nodad'])
+    t.same(await v6('ccprobe0'), ['fd00:5:1::2/64'], 'scratch veth: the address is there')
+    await runOk(pod, 'ip', ['link', 'set', 'ccprobe0', 'mtu', '1200'])
+    await runOk(pod, 'ip', ['link', 'set', 'ccprobe0', 'mtu', '1500'])
+    t.same(await v6('ccprobe0'), [], 'the kernel removed it at MTU 1200, and MTU 1500 did not bring it back')
+    await runOk(pod, 'ip', ['link', 'del', 'ccprobe0'])
+    await runOk(pod, 'ip', ['addr', 'add', 'fd00:5::2/64', 'dev', 'eth0', 'nodad'])
+    const withV6 = await podState(pod)
+    const lowMtu = await runPlugin(topo, 'tuning', {
+      CNI_COMMAND: 'ADD', CNI_CONTAINERID: 'lowmtu', CNI_NETNS: pod.path, CNI_IFNAME: 'eth0',
+    }, { cniVersion: '1.0.0', name: 'tunenet', type: 'tuning', dataDir, mtu: 1200, prevResult: add.json })
+    t.equal(lowMtu.json?.code, 7, `mtu 1200 with an IPv6 address: code 7 (${lowMtu.stdout.trim()})`)
+    t.match(lowMtu.json?.details, /fd00:5::2\/64/, 'the error names the address')
+    t.same([await podState(pod), await v6('eth0')], [withV6, ['fd00:5::2/64']], 'MTU and address unchanged')
+    await runOk(pod, 'ip', ['addr', 'del', 'fd00:5::2/64', 'dev', 'eth0'])
+    t.same(await readdir(dataDir), [`${containerId}_eth0.json`], 'no record for the refused ADD')
 
     // bin/tuning DEL directly, while eth0 exists: back to what tuning found
     const del = await runPlugin(topo, 'tuning', {

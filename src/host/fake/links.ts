@@ -76,11 +76,17 @@ const dropSysctls = (n: FakeNamespace, name: string, trees: readonly string[]): 
   }
 }
 
-/** setMtu changes the MTU; crossing 1280 removes or re-creates (from defaults) the IPv6 sysctls. */
+/**
+ * setMtu changes the MTU; crossing 1280 removes the IPv6 addresses and sysctls, or re-creates the
+ * sysctls from the defaults (the addresses stay gone; the fake has no link-local ones).
+ */
 export const setMtu = (n: FakeNamespace, l: FakeLink, mtu: number): void => {
   const had = l.mtu >= IPV6_MIN_MTU
   l.mtu = mtu
-  if (had && mtu < IPV6_MIN_MTU) dropSysctls(n, l.name, IPV6_TREES)
+  if (had && mtu < IPV6_MIN_MTU) {
+    dropSysctls(n, l.name, IPV6_TREES)
+    l.addrs = l.addrs.filter((a) => a.family !== 'inet6')
+  }
   if (!had && mtu >= IPV6_MIN_MTU) copySysctls(n, l.name, IPV6_TREES)
 }
 

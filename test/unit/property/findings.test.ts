@@ -49,6 +49,26 @@ t.test('tuning: an MTU below 1280 with IPv6 interface sysctls is refused before 
   t.same(host.snapshot(), before, 'nothing changed')
 })
 
+// Found by the e2e fuzz (seed 1411806183): an MTU below 1280 took the pod's IPv6 address away
+// for good (the kernel removes it; DEL's MTU restore brings back only a link-local address).
+t.test('tuning: an MTU below 1280 on an interface with an IPv6 address is refused before any change', async (t) => {
+  const host = createSemanticHost()
+  host.addNamespace(POD)
+  host.addLink(POD, { name: 'eth0', kind: 'device', up: true })
+  host.addAddress(POD, 'eth0', '10.0.0.2/24')
+  host.addAddress(POD, 'eth0', 'fd00:99::2/64')
+  const before = host.snapshot()
+  const conf = { cniVersion: '1.0.0', name: 'n', type: 'tuning', mtu: 1200 }
+  const add = await call(tuningPlugin, host, env('ADD'), { ...conf, prevResult: prev('eth0') })
+  t.equal(add.out?.code, 7, `code 7 (got ${JSON.stringify(add.out)})`)
+  t.match(add.out?.msg + ' ' + add.out?.details, /has the IPv6 address fd00:99::2\/64: the kernel would remove it/)
+  t.same(host.snapshot(), before, 'nothing changed')
+  // an MTU already below 1280 holds no IPv6 state to lose: a lower one is set as asked
+  host.addLink(POD, { name: 'net1', kind: 'device', up: true, mtu: 1200 })
+  const lower = await call(tuningPlugin, host, env('ADD', 'net1'), { ...conf, mtu: 1000, prevResult: prev('net1') })
+  t.equal(lower.code, 0, JSON.stringify(lower.out))
+})
+
 // A documented limit (meta-plugins/tuning/README.md): the kernel drops an interface's IPv6 state
 // below MTU 1280 and re-creates it from the defaults above (kernel 6.18, fake-vs-real.test.ts);
 // tuning records only what it configures, so DEL brings the MTU back and IPv6 comes back at defaults.
