@@ -13,6 +13,7 @@ import { readAllowlist, readSysctls } from './observe.js'
 import { RECORD_MODE, mergeRecord, parseRecord, readRecords, recordPath, serializeRecord, type FoundRecord, type TuningRecord } from './record.js'
 import { updateResult } from './result.js'
 import { checkAllowlist } from './sysctl-keys.js'
+import { unrestorable } from './restorable.js'
 import { requirePrevResult } from '../../src/cni/prev-result.js'
 import { requireNetns } from '../../src/net/netns.js'
 
@@ -52,6 +53,9 @@ export const planAdd = async (req: PluginRequest, host: ReadHost): Promise<Plan>
       const now = link[attr]
       ;(observed as Record<string, unknown>)[attr] = now
       if (now !== want) {
+        // an original the kernel would not take back: DEL could not undo this change
+        const why = unrestorable(attr, now, link)
+        if (why) throw invalidConfig(`${cfg.ifname}'s ${attr} ${JSON.stringify(now)} ${why}: once changed it could not be set back at DEL`)
         changes.push({ ...linkSetStep(cfg.ifname, cfg.netns, attr, want), undo: [linkSetStep(cfg.ifname, cfg.netns, attr, now)] })
       }
     }

@@ -11,9 +11,10 @@ import type { ReadHost } from '../../src/host/types.js'
 import type { Plan, PlannedStep } from '../../src/plan/types.js'
 import type { PluginRequest } from '../../src/skel/plugin.js'
 import { parseTuningConfig } from './config.js'
-import { linkSetStep, readLink, type LinkAttr, type LinkState } from '../../src/net/link.js'
+import { linkSetStep, readLink, type LinkAttr } from '../../src/net/link.js'
 import { parseRecord, readRecords, recordPath, type TuningRecord } from './record.js'
 import { byKey } from '../../src/util/compare.js'
+import { unrestorable } from './restorable.js'
 
 const RESTORE_ORDER: readonly LinkAttr[] = ['mtu', 'mac', 'promisc', 'allmulti', 'txQLen']
 
@@ -46,20 +47,6 @@ export const planDel = async (req: PluginRequest, host: ReadHost): Promise<Plan>
   }
   steps.push(...(await sysctlRestores(host, record, cfg.netns)))
   return { steps: [...steps, ...removeRecords], ...(notes.length > 0 ? { notes } : {}) }
-}
-
-/** unrestorable: why the kernel would refuse `want` for attr on this link, or undefined. */
-const unrestorable = (attr: LinkAttr, want: string | number | boolean, link: LinkState): string | undefined => {
-  if (attr === 'mtu' && typeof want === 'number') {
-    const min = link.minMtu ?? 68
-    const max = link.maxMtu
-    if (want < min || (max !== undefined && want > max)) return `is outside the interface's range ${min}-${max ?? '?'}`
-  }
-  if (attr === 'mac' && typeof want === 'string') {
-    if (parseInt(want.slice(0, 2), 16) & 1) return 'is a multicast address'
-    if (/^[0:]+$/.test(want)) return 'is all zeros'
-  }
-  return undefined
 }
 
 /** sysctlRestores plans the recorded sysctls that exist and differ (an interface's go with it). */

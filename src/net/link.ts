@@ -13,6 +13,7 @@ export interface LinkState {
   allmulti: boolean
   txQLen: number
   minMtu: number | undefined
+  /** undefined: no upper limit */
   maxMtu: number | undefined
 }
 
@@ -49,7 +50,8 @@ export const readLink = async (host: ReadHost, ifname: string, netns: string): P
     // iproute2 prints no txqlen when it is 0 (veths made through netlink often have 0)
     txQLen: l.txqlen ?? 0,
     minMtu: l.min_mtu,
-    maxMtu: l.max_mtu,
+    // the kernel's max_mtu 0 means no upper limit (lo, ifb)
+    maxMtu: l.max_mtu === 0 ? undefined : l.max_mtu,
   }
 }
 

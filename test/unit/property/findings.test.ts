@@ -69,6 +69,22 @@ t.test('tuning: an MTU below 1280 on an interface with an IPv6 address is refuse
   t.equal(lower.code, 0, JSON.stringify(lower.out))
 })
 
+// Found by the e2e fuzz (seeds 1806535278, 279277810, 2108697567): a MAC on lo (00:00:00:00:00:00)
+// could be changed but never set back (the kernel takes no all-zero address).
+t.test('tuning: a MAC change DEL could not undo (lo\'s all-zero original) is refused before any change', async (t) => {
+  const host = createSemanticHost()
+  host.addNamespace(POD)
+  const before = host.snapshot()
+  const conf = { cniVersion: '1.0.0', name: 'n', type: 'tuning', mac: 'c2:11:22:33:44:55' }
+  const add = await call(tuningPlugin, host, env('ADD', 'lo'), { ...conf, prevResult: prev('lo') })
+  t.equal(add.out?.code, 7, `code 7 (got ${JSON.stringify(add.out)})`)
+  t.match(add.out?.msg + ' ' + add.out?.details, /lo's mac "00:00:00:00:00:00" is all zeros: once changed it could not be set back/)
+  t.same(host.snapshot(), before, 'nothing changed')
+  // the other attributes of lo are restorable: an MTU is set as asked
+  const mtu = await call(tuningPlugin, host, env('ADD', 'lo'), { cniVersion: '1.0.0', name: 'n', type: 'tuning', mtu: 9000, prevResult: prev('lo') })
+  t.equal(mtu.code, 0, JSON.stringify(mtu.out))
+})
+
 // A documented limit (meta-plugins/tuning/README.md): the kernel drops an interface's IPv6 state
 // below MTU 1280 and re-creates it from the defaults above (kernel 6.18, fake-vs-real.test.ts);
 // tuning records only what it configures, so DEL brings the MTU back and IPv6 comes back at defaults.
