@@ -135,6 +135,14 @@ if (e2eSkip) {
     await runOk(pod, 'ip', ['addr', 'del', 'fd00:5::2/64', 'dev', 'eth0'])
     t.same(await readdir(dataDir), [`${containerId}_eth0.json`], 'no record for the refused ADD')
 
+    // a MAC on lo could never be set back (the kernel takes no all-zero MAC): refused, lo unchanged
+    const loBefore = await linkJson(pod, 'lo')
+    const loMac = await runPlugin(topo, 'tuning', {
+      CNI_COMMAND: 'ADD', CNI_CONTAINERID: 'lomac', CNI_NETNS: pod.path, CNI_IFNAME: 'lo',
+    }, { cniVersion: '1.0.0', name: 'tunenet', type: 'tuning', dataDir, mac: MAC, prevResult: { cniVersion: '1.0.0', interfaces: [{ name: 'lo', sandbox: pod.path }], ips: [] } })
+    t.equal(loMac.json?.code, 7, `a MAC on lo: code 7 (${loMac.stdout.trim()})`)
+    t.same(await linkJson(pod, 'lo'), loBefore, 'lo unchanged')
+
     // bin/tuning DEL directly, while eth0 exists: back to what tuning found
     const del = await runPlugin(topo, 'tuning', {
       CNI_COMMAND: 'DEL', CNI_CONTAINERID: containerId, CNI_NETNS: pod.path, CNI_IFNAME: 'eth0',
