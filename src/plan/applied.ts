@@ -6,8 +6,8 @@ import type { PlannedStep } from './types.js'
 
 /**
  * appliedBeforeFailure returns the steps of `group` that had been applied when it failed with
- * `err`: for an ip/tc batch the lines before the one the tool names (`Command failed -:N`), none
- * when it cannot tell; for sysctl every entry (`sysctl -w` goes on past a bad key, and restoring
+ * `err`: for an ip/tc batch the lines before the one the tool names (`Command failed -:N`); when
+ * it cannot tell, the `ip link set` steps that only set something back, else none; for sysctl every entry (`sysctl -w` goes on past a bad key, and restoring
  * an old value is harmless); none for the atomic kinds (an nft transaction, a file, conntrack).
  */
 export const appliedBeforeFailure = <S extends PlannedStep>(group: S[], err: unknown): S[] => {
@@ -17,7 +17,15 @@ export const appliedBeforeFailure = <S extends PlannedStep>(group: S[], err: unk
   if (group.length === 1) return []
   const text = err instanceof HostError ? err.stderr : ''
   const line = /Command failed -:(\d+)/.exec(text)?.[1]
-  return line === undefined ? [] : group.slice(0, Number(line) - 1)
+  // iproute2 exits at once on an argument it cannot parse, naming no line: any line before it
+  // may have run. Steps that only set attributes back are undone then (harmless if never run).
+  return line === undefined ? group.filter(onlySetsBack) : group.slice(0, Number(line) - 1)
+}
+
+/** onlySetsBack: an `ip link set` whose undo is `ip link set` too (an attribute and its old value). */
+const onlySetsBack = (s: PlannedStep): boolean => {
+  const linkSet = (x: { kind: string; args?: readonly string[] }): boolean => x.kind === 'ip' && x.args?.[0] === 'link' && x.args[1] === 'set'
+  return linkSet(s) && (s.undo ?? []).length > 0 && (s.undo ?? []).every(linkSet)
 }
 
 /**

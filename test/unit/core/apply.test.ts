@@ -81,11 +81,24 @@ t.test('a batch that fails midway undoes only the lines before the failing one',
 t.test('appliedBeforeFailure per kind', async (t) => {
   const g = [ip('a'), ip('b'), ip('c')]
   t.strictSame(appliedBeforeFailure(g, new HostError('ip', [], 'x\nCommand failed -:3')), g.slice(0, 2))
-  t.strictSame(appliedBeforeFailure(g, new Error('no line')), [], 'unknown line: undo nothing')
+  t.strictSame(appliedBeforeFailure(g, new Error('no line')), [], 'unknown line: undo nothing but set-backs (none here)')
   t.strictSame(appliedBeforeFailure([ip('a')], new HostError('ip', [], 'x')), [])
   const s = [sysctl('net/a', '1'), sysctl('net/b', '1')]
   t.strictSame(appliedBeforeFailure(s, new Error('x')), s, 'sysctl -w continues past a bad key')
   t.strictSame(appliedBeforeFailure([nft('t')], new Error('x')), [], 'nft is atomic')
+})
+
+// Found by the e2e fuzz (seed 946975859): `ip -batch` exits at once on an argument it cannot
+// parse (txqueuelen 4294967295), naming no line, after the MAC line had run; nothing was undone.
+t.test('a batch that exits naming no line: the link-set lines that only set something back count as applied', async (t) => {
+  const setBack = (attr: string, old: string): PlannedStep['undo'] => [{ kind: 'ip', netns: P, args: ['link', 'set', 'dev', 'eth0', attr, old] }]
+  const mac = ip('link set dev eth0 address c2:11:22:33:44:55', { undo: setBack('address', 'aa:bb:cc:dd:ee:ff') })
+  const add = ip('link add x type veth', { undo: [{ kind: 'ip', netns: P, args: ['link', 'del', 'x'] }] })
+  const qlen = ip('link set dev eth0 txqueuelen 4294967295', { undo: setBack('txqueuelen', '1000') })
+  const noUndo = ip('link set dev eth0 up')
+  const err = new HostError('ip', ['-batch', '-'], 'Error: argument "4294967295" is wrong: Invalid "txqueuelen" value')
+  t.strictSame(appliedBeforeFailure([mac, add, qlen, noUndo], err), [mac, qlen],
+    'the set-backs; not the link add (it may never have run, and x may be another\'s), not a step without undo')
 })
 
 t.test('ignoreFailure: a failing best-effort group does not stop the plan, and all its lines run (-force)', async (t) => {

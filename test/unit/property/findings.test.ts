@@ -85,6 +85,22 @@ t.test('tuning: a MAC change DEL could not undo (lo\'s all-zero original) is ref
   t.equal(mtu.code, 0, JSON.stringify(mtu.out))
 })
 
+// Found by the e2e fuzz (seed 946975859): iproute2 parses txqueuelen as an int, so a larger one
+// failed the whole `ip -batch` after the MAC had changed.
+t.test('tuning: a txQLen above 2^31-1 is refused as config (code 7) before any change', async (t) => {
+  const host = createSemanticHost()
+  host.addNamespace(POD)
+  host.addLink(POD, { name: 'eth0', kind: 'device', up: true })
+  const before = host.snapshot()
+  for (const txQLen of [2 ** 31, 2 ** 32 - 1]) {
+    const add = await call(tuningPlugin, host, env('ADD'), { cniVersion: '1.0.0', name: 'n', type: 'tuning', mac: 'c2:11:22:33:44:55', txQLen, prevResult: prev('eth0') })
+    t.equal(add.out?.code, 7, `${txQLen}: code 7 (got ${JSON.stringify(add.out)})`)
+  }
+  t.same(host.snapshot(), before, 'nothing changed')
+  const max = await call(tuningPlugin, host, env('ADD'), { cniVersion: '1.0.0', name: 'n', type: 'tuning', txQLen: 2 ** 31 - 1, prevResult: prev('eth0') })
+  t.equal(max.code, 0, `2^31-1 is set (${JSON.stringify(max.out)})`)
+})
+
 // A documented limit (meta-plugins/tuning/README.md): the kernel drops an interface's IPv6 state
 // below MTU 1280 and re-creates it from the defaults above (kernel 6.18, fake-vs-real.test.ts);
 // tuning records only what it configures, so DEL brings the MTU back and IPv6 comes back at defaults.
