@@ -34,6 +34,9 @@ export const processIO = (): PluginIO => ({
   inspectNetns: netnsProblem,
 })
 
+/** set once a write went through a stream (which may still hold bytes) */
+let streamed = false
+
 /** writeAll writes text to fd with plain writes (no stream at start-up); what is left goes to `rest` on an error */
 const writeAll = (fd: number, text: string, rest: (bytes: Buffer) => void): void => {
   const bytes = Buffer.from(text, 'utf8')
@@ -41,6 +44,18 @@ const writeAll = (fd: number, text: string, rest: (bytes: Buffer) => void): void
   try {
     while (done < bytes.length) done += writeSync(fd, bytes, done)
   } catch {
+    streamed = true
     rest(bytes.subarray(done))
   }
+}
+
+/**
+ * exitProcess ends the plugin process with code once its answer is written. With every byte
+ * written by plain writes it exits at once: Node's orderly end after an empty event loop (freeing
+ * the environment and the heap) costs a few ms a runtime waits for and nothing needs. A stream
+ * that may still hold bytes gets that orderly end, which drains it.
+ */
+export const exitProcess = (code: number): void => {
+  if (streamed) process.exitCode = code
+  else process.exit(code)
 }

@@ -6,13 +6,11 @@
 // (test/unit/repo/version-bundle.test.ts checks that, and that both answers are equal).
 import { CniError, ErrorCode } from '../cni/errors.js'
 import { SUPPORTED_VERSIONS } from '../cni/versions.js'
-import { processIO } from './io.js'
+import { exitProcess, processIO } from './io.js'
 import { runPlugin } from './run-plugin.js'
 
 const noHost = (): never => {
   throw new CniError(ErrorCode.Internal, 'the VERSION bundle serves VERSION only')
 }
 
-void runPlugin({ type: 'version', versions: SUPPORTED_VERSIONS, about: 'cni-chain' }, processIO(), noHost).then((code) => {
-  process.exitCode = code
-})
+void runPlugin({ type: 'version', versions: SUPPORTED_VERSIONS, about: 'cni-chain' }, processIO(), noHost).then(exitProcess)
