@@ -7,8 +7,9 @@ import type { PlannedStep } from './types.js'
 /**
  * appliedBeforeFailure returns the steps of `group` that had been applied when it failed with
  * `err`: for an ip/tc batch the lines before the one the tool names (`Command failed -:N`); when
- * it cannot tell, the `ip link set` steps that only set something back, else none; for sysctl every entry (`sysctl -w` goes on past a bad key, and restoring
- * an old value is harmless); none for the atomic kinds (an nft transaction, a file, conntrack).
+ * it cannot tell, only the `ip link set` steps that set something back; for sysctl every entry
+ * (`sysctl -w` goes on past a bad key, and restoring an old value is harmless); none for the
+ * atomic kinds (an nft transaction, a file, conntrack).
  */
 export const appliedBeforeFailure = <S extends PlannedStep>(group: S[], err: unknown): S[] => {
   const kind = group[0]?.kind
