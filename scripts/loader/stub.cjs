@@ -19,6 +19,24 @@ if (process.env.CNI_COMMAND === 'VERSION' && name !== 'cni-chain' && existsSync(
   // loaded here, not above: node:crypto (the cache header's sha256) is not needed for VERSION
   const { cacheHeader, compile, readCache, run } = require('./code-cache.cjs')
   const bundle = join(__dirname, '.code', `${name}.cjs`)
-  const source = readFileSync(bundle, 'utf8')
-  run(compile(bundle, source, readCache(bundle.replace(/\.cjs$/, '.cache'), cacheHeader(source))), bundle)
+  let source
+  try {
+    source = readFileSync(bundle, 'utf8')
+  } catch (err) {
+    brokenInstall(`${bundle}: ${err.code ?? err.message}`)
+  }
+  if (source !== undefined) run(compile(bundle, source, readCache(bundle.replace(/\.cjs$/, '.cache'), cacheHeader(source))), bundle)
+}
+
+/**
+ * brokenInstall answers a plugin call whose bundle cannot be read (a removed or half-copied
+ * install) with a CNI error on stdout, as every other failure, not with Node's stack trace.
+ */
+function brokenInstall(details) {
+  if (name === 'cni-chain') {
+    process.stderr.write(`cni-chain: broken installation: ${details}\n`)
+  } else {
+    process.stdout.write(`${JSON.stringify({ cniVersion: '1.1.0', code: 999, msg: `cni-chain ${name}: broken installation`, details })}\n`)
+  }
+  process.exitCode = 1
 }

@@ -60,4 +60,10 @@ t.test('the stub takes the short way only for VERSION (a marked copy of version.
   t.match(run([join(dir, 'tuning')], { CNI_COMMAND: 'ADD' }, '{}').stdout, /"code":/, 'ADD: the plugin itself (a CNI error here)')
   rmSync(join(dir, '.code', 'version.cjs'))
   t.match(run([join(dir, 'tuning')], { CNI_COMMAND: 'VERSION' }, '{}').stdout, /"supportedVersions"/, 'without version.cjs: the plugin\'s own answer')
+  // a broken install (the bundle gone) still answers with a CNI error, not a stack trace
+  rmSync(join(dir, '.code', 'tuning.cjs'))
+  const broken = run([join(dir, 'tuning')], { CNI_COMMAND: 'ADD' }, '{}')
+  t.equal(broken.status, 1, 'exit 1')
+  t.match(JSON.parse(broken.stdout), { code: 999, msg: 'cni-chain tuning: broken installation', details: /tuning\.cjs: ENOENT/ })
+  t.notMatch(broken.stderr, /\n\s+at /, 'no stack trace')
 })
