@@ -19,13 +19,14 @@ if (process.env.CNI_COMMAND === 'VERSION' && name !== 'cni-chain' && existsSync(
   // loaded here, not above: node:crypto (the cache header's sha256) is not needed for VERSION
   const { cacheHeader, compile, readCache, run } = require('./code-cache.cjs')
   const bundle = join(__dirname, '.code', `${name}.cjs`)
-  let source
+  let script
   try {
-    source = readFileSync(bundle, 'utf8')
+    const source = readFileSync(bundle, 'utf8')
+    script = compile(bundle, source, readCache(bundle.replace(/\.cjs$/, '.cache'), cacheHeader(source)))
   } catch (err) {
-    brokenInstall(`${bundle}: ${err.code ?? err.message}`)
+    brokenInstall(`${bundle}: ${err.code ?? err.message}`) // missing, unreadable, or cut short (a SyntaxError)
   }
-  if (source !== undefined) run(compile(bundle, source, readCache(bundle.replace(/\.cjs$/, '.cache'), cacheHeader(source))), bundle)
+  if (script !== undefined) run(script, bundle)
 }
 
 /**

@@ -66,4 +66,7 @@ t.test('the stub takes the short way only for VERSION (a marked copy of version.
   t.equal(broken.status, 1, 'exit 1')
   t.match(JSON.parse(broken.stdout), { code: 999, msg: 'cni-chain tuning: broken installation', details: /tuning\.cjs: ENOENT/ })
   t.notMatch(broken.stderr, /\n\s+at /, 'no stack trace')
+  writeFileSync(join(dir, '.code', 'tuning.cjs'), 'const cut = {') // a copy cut short
+  const cut = run([join(dir, 'tuning')], { CNI_COMMAND: 'ADD' }, '{}')
+  t.match([cut.status, JSON.parse(cut.stdout)], [1, { code: 999, details: /tuning\.cjs: Unexpected token/ }], 'a bundle cut short: the same error')
 })
