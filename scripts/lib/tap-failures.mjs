@@ -9,6 +9,7 @@ export class FailureCollector {
   #subtests = [] // names of the open subtests by depth
   #failures = [] // { path: string[], depth, indent, diag: string[], skipping }
   #diagOf = null // the failure whose diagnostics are being read
+  #last = undefined // the latest failure, kept or not
   #count = 0
 
   push(text) {
@@ -34,12 +35,13 @@ export class FailureCollector {
     const notOk = body.match(/^not ok \d+ - (.*?)(?: # time=[\d.]+m?s)?$/) ?? (body.startsWith('not ok') ? [body, body] : null)
     if (!notOk) return
     const path = [...this.#subtests.slice(0, depth), notOk[1]]
-    const last = this.#failures.at(-1)
+    const last = this.#last
     // the subtest that holds the last failure reporting that it failed
     const wraps = last !== undefined && last.depth > depth && path.every((name, i) => last.path[i] === name)
     if (wraps) return
     this.#count++
     const failure = { path, depth, indent, diag: [], skipping: false }
+    this.#last = failure
     if (this.#failures.length < MAX_FAILURES) this.#failures.push(failure)
     this.#diagOf = failure
   }
