@@ -74,6 +74,10 @@ t.test('a later plan that finished stays done; only the unfinished plan\'s part 
   ], 'the finished plan\'s notes and warnings, then those of the one applied alone')
 })
 
+/** every nft transaction that deletes table A fails (busy), however often it is tried */
+const failDeletingA = (host: SemanticHost): void =>
+  host.failWhen((c) => c.tool === 'nft' && JSON.stringify(c.args).includes('"delete":{"table":{"family":"inet","name":"A"'), { times: Infinity, stderr: 'Error: Could not process rule: Device or resource busy' })
+
 const halting = () => [
   planned('fa', [delTable('A')], ['fa note']),
   planned('fb', [mtu(1400), delTable('B')], ['fb note']),
@@ -83,7 +87,7 @@ const halting = () => [
 t.test('DEL: the unfinished plans are undone and applied alone; the first that still fails halts the DEL', async (t) => {
   const host = world()
   // merged: fb's ip, fc's sysctl, then A+B in one transaction; every transaction deleting A fails
-  host.failWhen((c) => c.tool === 'nft' && JSON.stringify(c.args).includes('"delete":{"table":{"family":"inet","name":"A"'), { times: Infinity, stderr: 'Error: Could not process rule: Device or resource busy' })
+  failDeletingA(host)
   const from = host.calls.length
   const warnings: string[] = []
   const errors = await applySegmentCleanup(halting(), 'DEL', 'n1', host, (w) => void warnings.push(w), true)
@@ -101,7 +105,7 @@ t.test('DEL: the unfinished plans are undone and applied alone; the first that s
 
 t.test('GC: every unfinished plan is applied alone, each failure collected', async (t) => {
   const host = world()
-  host.failWhen((c) => c.tool === 'nft' && JSON.stringify(c.args).includes('"delete":{"table":{"family":"inet","name":"A"'), { times: Infinity, stderr: 'Error: Could not process rule: Device or resource busy' })
+  failDeletingA(host)
   const from = host.calls.length
   const warnings: string[] = []
   const errors = await applySegmentCleanup(halting(), 'GC', 'n1', host, (w) => void warnings.push(w), false)
