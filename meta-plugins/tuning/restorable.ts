@@ -1,11 +1,11 @@
-// What the kernel (or iproute2) will not set back: DEL cannot restore such an original value, so ADD refuses
-// to change it (plan-add.ts) and DEL reports it instead of failing (plan-del.ts).
+// What the kernel (or iproute2) will not set back: DEL cannot restore such an original value, so
+// ADD refuses to change it (plan-add.ts) and DEL reports it instead of failing (plan-del.ts).
 import type { LinkAttr, LinkState } from '../../src/net/link.js'
 
-/** the largest txqueuelen iproute2 parses (config.ts's schema has the same bound) */
-export const MAX_IP_TXQLEN = 2 ** 31 - 1
+/** the largest txqueuelen iproute2 parses (tuning-config.schema.json has the same bound) */
+const MAX_IP_TXQLEN = 2 ** 31 - 1
 
-/** unrestorable: why the kernel would refuse `want` for attr on this link, or undefined. */
+/** unrestorable: why the kernel or iproute2 would refuse `want` for attr on this link, or undefined. */
 export const unrestorable = (attr: LinkAttr, want: string | number | boolean, link: LinkState): string | undefined => {
   if (attr === 'mtu' && typeof want === 'number') {
     const min = link.minMtu ?? 68
